@@ -1,0 +1,1 @@
+//! The built-in catalog: the install descriptions under `install-docs/`, embedded in the binary.

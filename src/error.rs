@@ -1,0 +1,131 @@
+//! The error type of the application layer and the exit statuses of DESIGN §6.
+//!
+//! Library modules define their own `thiserror` enums (for example [`crate::doc::LoadError`]);
+//! this module wraps them, maps each to its documented exit status, and carries the `hint:`
+//! line that tells the user what to do next.
+
+use std::fmt;
+
+/// Exit statuses, as documented in the README and DESIGN §6. Scripts depend on these numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// Installed and verified (or the command did what was asked).
+    Success,
+    /// An unexpected failure outside the documented classes (an I/O error, a bug); the message
+    /// says which.
+    Failure,
+    /// Bad command-line usage.
+    Usage,
+    /// The install doc could not be loaded.
+    DocLoad,
+    /// No route worked, or the agent gave up.
+    NoRoute,
+    /// Verification failed.
+    VerificationFailed,
+    /// Refused by policy or by the user.
+    Refused,
+    /// The sandbox is unavailable.
+    SandboxUnavailable,
+    /// The agent backend failed (LLM auth, protocol, ...).
+    AgentBackend,
+    /// Interrupted by Ctrl-C or SIGTERM.
+    Interrupted,
+}
+
+impl ExitStatus {
+    pub fn code(self) -> u8 {
+        match self {
+            ExitStatus::Success => 0,
+            ExitStatus::Failure => 1,
+            ExitStatus::Usage => 2,
+            ExitStatus::DocLoad => 3,
+            ExitStatus::NoRoute => 4,
+            ExitStatus::VerificationFailed => 5,
+            ExitStatus::Refused => 6,
+            ExitStatus::SandboxUnavailable => 7,
+            ExitStatus::AgentBackend => 8,
+            ExitStatus::Interrupted => 130,
+        }
+    }
+}
+
+impl From<ExitStatus> for std::process::ExitCode {
+    fn from(status: ExitStatus) -> Self {
+        std::process::ExitCode::from(status.code())
+    }
+}
+
+/// An error that ends a command. Every variant knows its exit status and, where one helps,
+/// a hint for the user.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    DocLoad(#[from] crate::doc::LoadError),
+    #[error("{message}")]
+    Usage {
+        message: String,
+        hint: Option<String>,
+    },
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("interrupted")]
+    Interrupted,
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+impl Error {
+    pub fn usage(message: impl Into<String>, hint: impl Into<Option<String>>) -> Self {
+        Error::Usage {
+            message: message.into(),
+            hint: hint.into(),
+        }
+    }
+
+    pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        Error::Io {
+            context: context.into(),
+            source,
+        }
+    }
+
+    pub fn exit_status(&self) -> ExitStatus {
+        match self {
+            Error::DocLoad(_) => ExitStatus::DocLoad,
+            Error::Usage { .. } => ExitStatus::Usage,
+            Error::Interrupted => ExitStatus::Interrupted,
+            Error::Io { .. } | Error::Other(_) => ExitStatus::Failure,
+        }
+    }
+
+    /// What the user can do next, printed as a `hint:` line under the error.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Error::DocLoad(error) => Some(error.hint()),
+            Error::Usage { hint, .. } => hint.clone(),
+            _ => None,
+        }
+    }
+}
+
+/// Prints an error the way every command does: `error: ...`, its causes, then `hint: ...`.
+pub struct Report<'a>(pub &'a Error);
+
+impl fmt::Display for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "error: {}", self.0)?;
+        let mut source = std::error::Error::source(self.0);
+        while let Some(cause) = source {
+            write!(f, "\n  caused by: {cause}")?;
+            source = cause.source();
+        }
+        if let Some(hint) = self.0.hint() {
+            write!(f, "\nhint: {hint}")?;
+        }
+        Ok(())
+    }
+}
