@@ -5,6 +5,7 @@
 //! sandbox runs them, verification proves the result. `main` here parses the command line,
 //! runs the command and maps the outcome to an exit status; nothing else exits the process.
 
+pub mod agent;
 pub mod catalog;
 pub mod cli;
 pub mod commands;

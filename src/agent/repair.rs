@@ -1,0 +1,767 @@
+//! The offline agent's repair rules: a recognised failure → a fix.
+//!
+//! Two kinds of rule live here, both as data with their own examples:
+//! - *preparations* rewrite a doc's command before it runs, for facts the probe already knows
+//!   (running as root without `sudo`, no `python` but a `python3`, apt prompting for consent);
+//! - *repairs* read a failed command's exit status and output and propose what to do next
+//!   (refresh a stale apt index, install a missing tool, sidestep PEP 668, link a binary Debian
+//!   renamed, give up on a route whose host is unreachable).
+//!
+//! Each rule carries examples that must and must not fire; `tests::every_rule_example_holds`
+//! runs them all, so a rule cannot silently stop matching what it was written for.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::packages::{DEBIAN_RENAMES, Family, package_for};
+
+/// What the agent knows about the machine when it prepares or repairs a command.
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    pub family: Option<Family>,
+    pub is_root: bool,
+    pub can_sudo: bool,
+    /// Commands present on PATH (as the probe saw them, plus what the run installed since).
+    pub commands: Vec<String>,
+    /// System packages this run installed so far (for renamed-binary lookups).
+    pub installed_packages: Vec<String>,
+}
+
+impl Facts {
+    pub fn has(&self, command: &str) -> bool {
+        self.commands.iter().any(|known| known == command)
+    }
+}
+
+/// A command that failed, as the rules see it.
+#[derive(Debug, Clone)]
+pub struct Failure<'a> {
+    pub command: &'a str,
+    pub exit_status: Option<i32>,
+    /// Combined stdout and stderr (head and tail when long).
+    pub output: &'a str,
+    pub timed_out: bool,
+    /// True when the failing command was a verification, not an install step.
+    pub verification: bool,
+}
+
+/// What a repair proposes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fix {
+    /// Run these commands, then retry the failed one.
+    RunThenRetry(Vec<String>),
+    /// Run these commands instead of the failed one.
+    Replace(Vec<String>),
+    /// This route cannot work here: roll back and try the next one.
+    AbandonRoute(String),
+}
+
+/// A repair rule: a pattern on a failure and the fix it implies.
+pub struct Repair {
+    pub id: &'static str,
+    pub description: &'static str,
+    pub propose: fn(&Failure, &Facts) -> Option<Fix>,
+    /// `(command, exit status, output)` examples that must produce a fix (under the default
+    /// test facts: Debian, root, no sudo).
+    pub must_fire: &'static [(&'static str, i32, &'static str)],
+    /// Examples that must not.
+    pub must_not_fire: &'static [(&'static str, i32, &'static str)],
+}
+
+/// The repairs, in the order they are tried: the first rule that proposes a fix wins.
+pub static REPAIRS: &[Repair] = &[
+    Repair {
+        id: "unreachable-host",
+        description: "a download host cannot be reached: this route cannot work from here",
+        propose: unreachable_host,
+        must_fire: &[
+            (
+                "curl -fsSL https://get.example.dev | sh",
+                6,
+                "curl: (6) Could not resolve host: get.example.dev",
+            ),
+            (
+                "curl -LO https://x/y.tar.gz",
+                7,
+                "curl: (7) Failed to connect to 127.0.0.1 port 9 after 0 ms: Couldn't connect to server",
+            ),
+            (
+                "wget https://x/y",
+                4,
+                "Resolving x (x)... failed: Temporary failure in name resolution.",
+            ),
+            (
+                "apt-get update",
+                100,
+                "E: Failed to fetch https://cli.example/dists/stable/InRelease  Could not resolve 'cli.example'",
+            ),
+        ],
+        must_not_fire: &[(
+            "apt-get install -y jq",
+            100,
+            "E: Unable to locate package jq",
+        )],
+    },
+    Repair {
+        id: "apt-index-stale",
+        description: "apt does not know the package: refresh the index (and check it really fetched)",
+        propose: apt_index_stale,
+        must_fire: &[
+            (
+                "apt-get install -y jq",
+                100,
+                "E: Unable to locate package jq",
+            ),
+            (
+                "apt install -y fd-find",
+                100,
+                "E: Package 'fd-find' has no installation candidate",
+            ),
+        ],
+        must_not_fire: &[
+            (
+                "apt-get install -y jq",
+                100,
+                "E: Could not open lock file /var/lib/dpkg/lock-frontend",
+            ),
+            ("pip install jq", 1, "E: Unable to locate package jq"),
+        ],
+    },
+    Repair {
+        id: "pep668-externally-managed",
+        description: "pip refuses to touch the system Python (PEP 668): install with pipx instead",
+        propose: externally_managed,
+        must_fire: &[
+            (
+                "pip install httpie",
+                1,
+                "error: externally-managed-environment\n× This environment is externally managed",
+            ),
+            (
+                "pip3 install --user cowsay",
+                1,
+                "error: externally-managed-environment",
+            ),
+            (
+                "python3 -m pip install -U httpie",
+                1,
+                "error: externally-managed-environment",
+            ),
+        ],
+        must_not_fire: &[(
+            "pip install httpie",
+            1,
+            "ERROR: No matching distribution found for httpie",
+        )],
+    },
+    Repair {
+        id: "python-is-python3",
+        description: "there is no `python` command: use `python3`",
+        propose: python_is_python3,
+        must_fire: &[(
+            "python -m pip install httpie",
+            127,
+            "bash: line 1: python: command not found",
+        )],
+        must_not_fire: &[(
+            "python3 -m pip install httpie",
+            127,
+            "bash: line 1: python3: command not found",
+        )],
+    },
+    Repair {
+        id: "drop-missing-sudo",
+        description: "`sudo` is not installed and we are root: run the command without it",
+        propose: drop_missing_sudo,
+        must_fire: &[(
+            "sudo apt-get install -y jq",
+            127,
+            "bash: line 1: sudo: command not found",
+        )],
+        must_not_fire: &[(
+            "apt-get install -y jq",
+            127,
+            "bash: line 1: jq: command not found",
+        )],
+    },
+    Repair {
+        id: "renamed-binary",
+        description: "Debian installs this tool under another name: link the upstream name onto PATH",
+        propose: renamed_binary,
+        must_fire: &[
+            ("fd --version", 127, "bash: line 1: fd: command not found"),
+            ("bat --version", 127, "bash: bat: command not found"),
+        ],
+        must_not_fire: &[("jq --version", 127, "bash: line 1: jq: command not found")],
+    },
+    Repair {
+        id: "missing-command",
+        description: "a command the step needs is not installed: install its package",
+        propose: missing_command,
+        must_fire: &[
+            (
+                "curl -fsSL http://127.0.0.1:8000/x.tar.gz -o x.tar.gz",
+                127,
+                "bash: line 1: curl: command not found",
+            ),
+            (
+                "tar xf x.tar.xz",
+                2,
+                "tar (child): xz: Cannot exec: No such file or directory",
+            ),
+            ("make install", 127, "/bin/sh: 1: make: not found"),
+        ],
+        must_not_fire: &[
+            (
+                "sudo make install",
+                127,
+                "bash: line 1: sudo: command not found",
+            ),
+            (
+                "brew install jq",
+                127,
+                "bash: line 1: brew: command not found",
+            ),
+        ],
+    },
+];
+
+static NOT_FOUND: LazyLock<Regex> = LazyLock::new(|| {
+    // bash: "bash: line 1: NAME: command not found"; dash: "/bin/sh: 1: NAME: not found";
+    // tar and friends: "NAME: Cannot exec: No such file or directory".
+    Regex::new(r"(?m)(?:^|: )([A-Za-z0-9_.+-]+): (?:command not found|not found|Cannot exec: No such file or directory)")
+        .unwrap_or_else(|error| unreachable!("static pattern: {error}"))
+});
+
+/// The command the shell could not find, if the output says so.
+pub fn missing_command_name(output: &str) -> Option<&str> {
+    NOT_FOUND
+        .captures(output)
+        .and_then(|captures| captures.get(1))
+        .map(|name| name.as_str())
+}
+
+fn unreachable_host(failure: &Failure, _facts: &Facts) -> Option<Fix> {
+    const SIGNS: &[&str] = &[
+        "Could not resolve host",
+        "Could not resolve '",
+        "Temporary failure in name resolution",
+        "Temporary failure resolving",
+        "Failed to connect to",
+        "Connection refused",
+        "Network is unreachable",
+        "No route to host",
+        "Connection timed out",
+        "Name or service not known",
+    ];
+    let sign = SIGNS.iter().find(|sign| failure.output.contains(*sign))?;
+    Some(Fix::AbandonRoute(format!(
+        "a host this route needs is unreachable ({sign})"
+    )))
+}
+
+fn is_apt_install(command: &str) -> bool {
+    words(command).any(|word| word == "apt-get" || word == "apt")
+        && words(command).any(|word| word == "install")
+}
+
+fn apt_index_stale(failure: &Failure, facts: &Facts) -> Option<Fix> {
+    let stale = failure.output.contains("Unable to locate package")
+        || failure.output.contains("has no installation candidate");
+    if !stale || !is_apt_install(failure.command) {
+        return None;
+    }
+    let family = facts.family.unwrap_or(Family::Debian);
+    Some(Fix::RunThenRetry(vec![with_privilege(
+        family.refresh_command(),
+        facts,
+    )]))
+}
+
+static PIP_INSTALL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:sudo\s+(?:-\S+\s+)*)?(?:pip3?|python3?\s+-m\s+pip)\s+install\s+(.+)$")
+        .unwrap_or_else(|error| unreachable!("static pattern: {error}"))
+});
+
+fn externally_managed(failure: &Failure, facts: &Facts) -> Option<Fix> {
+    if !failure.output.contains("externally-managed-environment") {
+        return None;
+    }
+    let captures = PIP_INSTALL.captures(failure.command.trim())?;
+    let packages: Vec<&str> = captures
+        .get(1)?
+        .as_str()
+        .split_whitespace()
+        .filter(|word| !word.starts_with('-'))
+        .collect();
+    if packages.is_empty() {
+        return None;
+    }
+    let mut commands = Vec::new();
+    if !facts.has("pipx") {
+        let family = facts.family.unwrap_or(Family::Debian);
+        commands.push(with_privilege(&family.install_command(&["pipx"]), facts));
+    }
+    // pipx links entry points into ~/.local/bin by default; putting them in /usr/local/bin
+    // makes them visible to every login shell without touching shell rc files.
+    for package in packages {
+        commands.push(format!(
+            "PIPX_HOME=/opt/pipx PIPX_BIN_DIR=/usr/local/bin pipx install {package}"
+        ));
+    }
+    Some(Fix::Replace(commands))
+}
+
+fn python_is_python3(failure: &Failure, _facts: &Facts) -> Option<Fix> {
+    if missing_command_name(failure.output) != Some("python") {
+        return None;
+    }
+    let rewritten = replace_word(failure.command, "python", "python3")?;
+    Some(Fix::Replace(vec![rewritten]))
+}
+
+fn drop_missing_sudo(failure: &Failure, facts: &Facts) -> Option<Fix> {
+    if missing_command_name(failure.output) != Some("sudo") || !facts.is_root {
+        return None;
+    }
+    Some(Fix::Replace(vec![strip_sudo(failure.command)?]))
+}
+
+fn renamed_binary(failure: &Failure, facts: &Facts) -> Option<Fix> {
+    let missing = missing_command_name(failure.output)?;
+    let (_, debian_name) = DEBIAN_RENAMES
+        .iter()
+        .find(|(upstream, _)| *upstream == missing)?;
+    if facts.family.is_some_and(|family| family != Family::Debian) {
+        return None;
+    }
+    // Ask dpkg where the renamed binary is rather than assuming /usr/bin, and link it where
+    // every login shell finds it.
+    Some(Fix::RunThenRetry(vec![format!(
+        "ln -sf \"$(command -v {debian_name} || dpkg -L $(dpkg -S 'bin/{debian_name}' | cut -d: -f1 | head -n1) | grep '/bin/{debian_name}$' | head -n1)\" /usr/local/bin/{missing}"
+    )]))
+}
+
+fn missing_command(failure: &Failure, facts: &Facts) -> Option<Fix> {
+    let missing = missing_command_name(failure.output)?;
+    if facts.has(missing) && !failure.output.contains("Cannot exec") {
+        return None;
+    }
+    let family = facts.family.unwrap_or(Family::Debian);
+    let package = package_for(missing, family)?;
+    Some(Fix::RunThenRetry(vec![with_privilege(
+        &family.install_command(&[&package]),
+        facts,
+    )]))
+}
+
+/// A preparation: a rewrite applied to a doc command before it first runs.
+pub struct Preparation {
+    pub id: &'static str,
+    pub description: &'static str,
+    pub rewrite: fn(&str, &Facts) -> Option<String>,
+    /// `(before, after)` under the default test facts (Debian, root, no sudo, no `python`).
+    pub examples: &'static [(&'static str, &'static str)],
+    /// Commands it must leave alone.
+    pub leaves_alone: &'static [&'static str],
+}
+
+/// The preparations, applied in order (each sees the previous one's output).
+pub static PREPARATIONS: &[Preparation] = &[
+    Preparation {
+        id: "drop-sudo-as-root",
+        description: "running as root and `sudo` is not installed: drop `sudo`",
+        rewrite: |command, facts| {
+            (facts.is_root && !facts.has("sudo"))
+                .then(|| strip_sudo(command))
+                .flatten()
+        },
+        examples: &[
+            ("sudo apt-get install jq", "apt-get install jq"),
+            ("sudo -E bash -c 'echo hi'", "bash -c 'echo hi'"),
+        ],
+        leaves_alone: &["apt-get install jq", "echo sudo"],
+    },
+    Preparation {
+        id: "apt-assume-yes",
+        description: "apt would ask for consent on a terminal we do not have: add `-y`",
+        rewrite: |command, _facts| {
+            let words: Vec<&str> = command.split_whitespace().collect();
+            let position = words
+                .iter()
+                .position(|word| *word == "apt-get" || *word == "apt")?;
+            let subcommand = words
+                .get(position + 1..)?
+                .iter()
+                .find(|word| !word.starts_with('-'))?;
+            let needs_consent = matches!(
+                *subcommand,
+                "install"
+                    | "remove"
+                    | "purge"
+                    | "upgrade"
+                    | "dist-upgrade"
+                    | "full-upgrade"
+                    | "autoremove"
+            );
+            let has_yes = words
+                .iter()
+                .any(|word| matches!(*word, "-y" | "--yes" | "--assume-yes" | "-qy" | "-yq"));
+            (needs_consent && !has_yes && !command.contains("&&") && !command.contains('|'))
+                .then(|| replace_word(command, subcommand, &format!("{subcommand} -y")))
+                .flatten()
+        },
+        examples: &[
+            ("apt install tree", "apt install -y tree"),
+            (
+                "apt-get install --no-install-recommends jq",
+                "apt-get install -y --no-install-recommends jq",
+            ),
+        ],
+        leaves_alone: &["apt-get install -y jq", "apt-get update", "apt show jq"],
+    },
+    Preparation {
+        id: "python-is-python3",
+        description: "there is no `python` command but `python3` exists: use it",
+        rewrite: |command, facts| {
+            (!facts.has("python") && facts.has("python3"))
+                .then(|| replace_word(command, "python", "python3"))
+                .flatten()
+        },
+        examples: &[("python -m pip install x", "python3 -m pip install x")],
+        leaves_alone: &["python3 -m venv /opt/x", "echo pythonic"],
+    },
+];
+
+/// Applies every preparation to `command`; returns the result and the ids of the rules that
+/// changed it.
+pub fn prepare(command: &str, facts: &Facts) -> (String, Vec<&'static str>) {
+    let mut current = command.to_string();
+    let mut applied = Vec::new();
+    for preparation in PREPARATIONS {
+        if let Some(rewritten) = (preparation.rewrite)(&current, facts)
+            && rewritten != current
+        {
+            current = rewritten;
+            applied.push(preparation.id);
+        }
+    }
+    (current, applied)
+}
+
+/// The first repair that proposes a fix for `failure`.
+pub fn repair(failure: &Failure, facts: &Facts) -> Option<(&'static Repair, Fix)> {
+    if failure.timed_out {
+        return None;
+    }
+    REPAIRS
+        .iter()
+        .find_map(|rule| (rule.propose)(failure, facts).map(|fix| (rule, fix)))
+}
+
+/// Placeholders a doc leaves for the reader to fill (`<version>`, `$VENV_PATH`, `YOUR_TOKEN`).
+/// A command that still holds one cannot run as written.
+pub fn placeholder(command: &str) -> Option<String> {
+    static PATTERN: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"<[a-zA-Z][a-zA-Z0-9 _-]*>|\{\{[^}]*\}\}|\bYOUR_[A-Z_]+\b|\$[A-Z][A-Z0-9]*_(?:PATH|DIR|VERSION|TOKEN|KEY)\b")
+            .unwrap_or_else(|error| unreachable!("static pattern: {error}"))
+    });
+    // A match with a space inside angle brackets is a redirection (`<EOF > /etc/x` in a
+    // heredoc), not a placeholder.
+    PATTERN
+        .find_iter(command)
+        .map(|found| found.as_str())
+        .find(|text| text.starts_with("{{") || !text.contains(' '))
+        .map(str::to_string)
+}
+
+/// Prefixes `sudo` when the command needs root, we are not root and `sudo -n` works.
+fn with_privilege(command: &str, facts: &Facts) -> String {
+    if !facts.is_root && facts.can_sudo {
+        format!("sudo {command}")
+    } else {
+        command.to_string()
+    }
+}
+
+fn words(command: &str) -> impl Iterator<Item = &str> {
+    command.split(|c: char| c.is_whitespace() || matches!(c, ';' | '&' | '|' | '(' | ')'))
+}
+
+/// Removes `sudo` (and its options) wherever it starts a simple command.
+fn strip_sudo(command: &str) -> Option<String> {
+    static SUDO: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(^|[;&|(]\s*|\$\(\s*)sudo(?:\s+(?:-[ugCDhprtTU]\s+\S+|--?[A-Za-z][A-Za-z-]*))*\s+")
+            .unwrap_or_else(|error| unreachable!("static pattern: {error}"))
+    });
+    let stripped = SUDO.replace_all(command, "$1");
+    (stripped != command).then(|| stripped.into_owned())
+}
+
+/// Replaces `word` where it stands as a whole shell word.
+fn replace_word(command: &str, word: &str, replacement: &str) -> Option<String> {
+    let pattern = Regex::new(&format!(r"(^|[\s;&|(]){}($|[\s;&|)])", regex::escape(word))).ok()?;
+    let replaced = pattern.replace_all(command, |captures: &regex::Captures| {
+        format!("{}{replacement}{}", &captures[1], &captures[2])
+    });
+    (replaced != command).then(|| replaced.into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn debian_root() -> Facts {
+        Facts {
+            family: Some(Family::Debian),
+            is_root: true,
+            can_sudo: false,
+            commands: ["bash", "apt-get", "python3", "tar", "dpkg"]
+                .map(String::from)
+                .to_vec(),
+            installed_packages: vec![],
+        }
+    }
+
+    #[test]
+    fn every_rule_example_holds() {
+        let facts = debian_root();
+        for rule in REPAIRS {
+            for (command, status, output) in rule.must_fire {
+                let failure = Failure {
+                    command,
+                    exit_status: Some(*status),
+                    output,
+                    timed_out: false,
+                    verification: false,
+                };
+                assert!(
+                    (rule.propose)(&failure, &facts).is_some(),
+                    "rule {} should fire on {command:?} / {output:?}",
+                    rule.id
+                );
+            }
+            for (command, status, output) in rule.must_not_fire {
+                let failure = Failure {
+                    command,
+                    exit_status: Some(*status),
+                    output,
+                    timed_out: false,
+                    verification: false,
+                };
+                assert!(
+                    (rule.propose)(&failure, &facts).is_none(),
+                    "rule {} must not fire on {command:?} / {output:?}",
+                    rule.id
+                );
+            }
+        }
+        for preparation in PREPARATIONS {
+            for (before, after) in preparation.examples {
+                assert_eq!(
+                    (preparation.rewrite)(before, &facts).as_deref(),
+                    Some(*after),
+                    "preparation {}",
+                    preparation.id
+                );
+            }
+            for command in preparation.leaves_alone {
+                assert_eq!(
+                    (preparation.rewrite)(command, &facts),
+                    None,
+                    "preparation {} must leave {command:?} alone",
+                    preparation.id
+                );
+            }
+        }
+    }
+
+    fn fix_for(
+        command: &str,
+        status: i32,
+        output: &str,
+        facts: &Facts,
+    ) -> Option<(&'static str, Fix)> {
+        let failure = Failure {
+            command,
+            exit_status: Some(status),
+            output,
+            timed_out: false,
+            verification: false,
+        };
+        repair(&failure, facts).map(|(rule, fix)| (rule.id, fix))
+    }
+
+    #[test]
+    fn stale_index_refreshes_with_a_failing_update() {
+        let (id, fix) = fix_for(
+            "apt-get install -y jq",
+            100,
+            "E: Unable to locate package jq",
+            &debian_root(),
+        )
+        .unwrap();
+        assert_eq!(id, "apt-index-stale");
+        assert_eq!(
+            fix,
+            Fix::RunThenRetry(vec![
+                "apt-get update --error-on=any -o Acquire::Retries=1".into()
+            ])
+        );
+    }
+
+    #[test]
+    fn missing_tool_is_installed_with_the_family_package_name() {
+        let (id, fix) = fix_for(
+            "tar xJf a.tar.xz",
+            2,
+            "tar (child): xz: Cannot exec: No such file or directory",
+            &debian_root(),
+        )
+        .unwrap();
+        assert_eq!(id, "missing-command");
+        assert_eq!(
+            fix,
+            Fix::RunThenRetry(vec![
+                "apt-get install -y --no-install-recommends xz-utils".into()
+            ])
+        );
+    }
+
+    #[test]
+    fn missing_tool_uses_sudo_when_not_root_and_sudo_works() {
+        let facts = Facts {
+            is_root: false,
+            can_sudo: true,
+            ..debian_root()
+        };
+        let (_, fix) = fix_for(
+            "curl -LO http://x/y",
+            127,
+            "bash: line 1: curl: command not found",
+            &facts,
+        )
+        .unwrap();
+        assert_eq!(
+            fix,
+            Fix::RunThenRetry(vec![
+                "sudo apt-get install -y --no-install-recommends curl".into()
+            ])
+        );
+    }
+
+    #[test]
+    fn pep668_switches_to_pipx_and_installs_it_first() {
+        let (id, fix) = fix_for(
+            "pip install --upgrade httpie",
+            1,
+            "error: externally-managed-environment",
+            &debian_root(),
+        )
+        .unwrap();
+        assert_eq!(id, "pep668-externally-managed");
+        assert_eq!(
+            fix,
+            Fix::Replace(vec![
+                "apt-get install -y --no-install-recommends pipx".into(),
+                "PIPX_HOME=/opt/pipx PIPX_BIN_DIR=/usr/local/bin pipx install httpie".into(),
+            ])
+        );
+    }
+
+    #[test]
+    fn sudo_is_dropped_only_for_root() {
+        let (_, fix) = fix_for(
+            "sudo apt-get install -y jq",
+            127,
+            "bash: line 1: sudo: command not found",
+            &debian_root(),
+        )
+        .unwrap();
+        assert_eq!(fix, Fix::Replace(vec!["apt-get install -y jq".into()]));
+        let user = Facts {
+            is_root: false,
+            ..debian_root()
+        };
+        assert_eq!(
+            fix_for(
+                "sudo apt-get install -y jq",
+                127,
+                "bash: line 1: sudo: command not found",
+                &user
+            ),
+            None,
+            "a non-root user without sudo cannot be repaired by installing or dropping sudo"
+        );
+    }
+
+    #[test]
+    fn renamed_binary_links_the_upstream_name() {
+        let (id, Fix::RunThenRetry(commands)) = fix_for(
+            "fd --version",
+            127,
+            "bash: line 1: fd: command not found",
+            &debian_root(),
+        )
+        .unwrap() else {
+            panic!("expected a link before retrying");
+        };
+        assert_eq!(id, "renamed-binary");
+        assert!(commands[0].starts_with("ln -sf"), "{commands:?}");
+        assert!(commands[0].ends_with("/usr/local/bin/fd"), "{commands:?}");
+        assert!(commands[0].contains("fdfind"), "{commands:?}");
+    }
+
+    #[test]
+    fn unreachable_hosts_abandon_the_route_before_any_other_rule() {
+        let (id, fix) = fix_for(
+            "curl -fsSL https://x.example/install.sh | sh",
+            6,
+            "curl: (6) Could not resolve host: x.example",
+            &debian_root(),
+        )
+        .unwrap();
+        assert_eq!(id, "unreachable-host");
+        assert!(matches!(fix, Fix::AbandonRoute(_)));
+    }
+
+    #[test]
+    fn timeouts_are_not_repaired() {
+        let failure = Failure {
+            command: "sleep 100",
+            exit_status: None,
+            output: "bash: line 1: sleep: command not found",
+            timed_out: true,
+            verification: false,
+        };
+        assert!(repair(&failure, &debian_root()).is_none());
+    }
+
+    #[test]
+    fn preparations_chain() {
+        let (command, applied) = prepare("sudo apt install tree", &debian_root());
+        assert_eq!(command, "apt install -y tree");
+        assert_eq!(applied, vec!["drop-sudo-as-root", "apt-assume-yes"]);
+        let (command, applied) = prepare("echo ok", &debian_root());
+        assert_eq!((command.as_str(), applied.len()), ("echo ok", 0));
+    }
+
+    #[test]
+    fn placeholders_are_found_and_heredocs_are_not_placeholders() {
+        assert_eq!(
+            placeholder("curl -LO https://x/tool-<version>.tar.gz").as_deref(),
+            Some("<version>")
+        );
+        assert_eq!(
+            placeholder("python3 -m venv $VENV_PATH").as_deref(),
+            Some("$VENV_PATH")
+        );
+        assert_eq!(
+            placeholder("export TOKEN=YOUR_API_TOKEN").as_deref(),
+            Some("YOUR_API_TOKEN")
+        );
+        assert_eq!(placeholder("cat <<EOF > /etc/x\nhello\nEOF"), None);
+        assert_eq!(placeholder("echo $HOME && ls /usr/local/bin"), None);
+    }
+}
