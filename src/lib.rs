@@ -11,7 +11,10 @@ pub mod cli;
 pub mod commands;
 pub mod doc;
 pub mod error;
+pub mod event;
 pub mod probe;
+pub mod report;
+pub mod ui;
 
 use clap::Parser;
 

@@ -1,0 +1,141 @@
+//! The one event stream of a run (STYLE rule 3). The session emits [`Event`]s; the terminal UI,
+//! `--json` (NDJSON on stdout), the `--transcript` file and the `--report` builder all consume
+//! the same values, so what a user sees, what a script parses and what is recorded never
+//! disagree. Renderers never reach into the session.
+
+use serde::{Deserialize, Serialize};
+
+/// Something that happened during a run. Serialized with a `type` tag, one JSON object per line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    /// The run began: which doc, which agent and sandbox drive it.
+    Started {
+        doc: String,
+        agent: String,
+        sandbox: String,
+        /// Why this agent was picked (e.g. "no LLM configured").
+        agent_reason: String,
+    },
+    /// The doc was loaded and parsed.
+    DocLoaded {
+        source: String,
+        sha256: String,
+        routes: usize,
+        commands: usize,
+        warnings: Vec<String>,
+    },
+    /// The machine was probed.
+    Probed {
+        fingerprint: String,
+        summary: String,
+    },
+    /// The agent chose (or switched to) a route.
+    RouteChosen { route: String, reason: String },
+    /// The agent gave up on a route and why.
+    RouteAbandoned { route: String, reason: String },
+    /// A repair rule fired: the failure it recognised and what it will run.
+    Repair {
+        rule: String,
+        reason: String,
+        commands: Vec<String>,
+    },
+    /// The policy decided on a proposed command.
+    Decision {
+        step: usize,
+        command: String,
+        decision: String,
+        risks: Vec<String>,
+        reasons: Vec<String>,
+    },
+    /// A command started running.
+    StepStarted {
+        step: usize,
+        command: String,
+        purpose: String,
+        target: String,
+    },
+    /// One line of a command's output.
+    Output {
+        step: usize,
+        stream: Stream,
+        line: String,
+    },
+    /// A command finished.
+    StepFinished {
+        step: usize,
+        exit_status: Option<i32>,
+        duration_ms: u64,
+        timed_out: bool,
+    },
+    /// A failed step's changes were rolled back.
+    RolledBack { step: usize },
+    /// A verification command ran.
+    Verification {
+        command: String,
+        passed: bool,
+        target: String,
+        detail: String,
+    },
+    /// The rehearsal's filesystem changes, summarised.
+    Delta {
+        added: usize,
+        modified: usize,
+        deleted: usize,
+        bytes: u64,
+        summary: Vec<String>,
+    },
+    /// Something the user should know that is not an error.
+    Warning { message: String },
+    /// The run ended.
+    Finished {
+        outcome: Outcome,
+        exit_code: u8,
+        message: String,
+        /// The route that installed the product, if one did.
+        route: Option<String>,
+        agent_calls: u64,
+        agent_tokens: u64,
+        duration_ms: u64,
+    },
+}
+
+/// Which output stream a line came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+/// How a run ended (DESIGN §8 `outcome`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Applied to the target and verified there.
+    Installed,
+    /// Rehearsed and verified in the sandbox, not applied.
+    Verified,
+    /// Planned only; nothing ran.
+    Planned,
+    /// No route worked, or the agent gave up.
+    NoRoute,
+    VerificationFailed,
+    Refused,
+    Error,
+    Interrupted,
+}
+
+impl Outcome {
+    pub fn exit_status(self) -> crate::ExitStatus {
+        use crate::ExitStatus;
+        match self {
+            Outcome::Installed | Outcome::Verified | Outcome::Planned => ExitStatus::Success,
+            Outcome::NoRoute => ExitStatus::NoRoute,
+            Outcome::VerificationFailed => ExitStatus::VerificationFailed,
+            Outcome::Refused => ExitStatus::Refused,
+            Outcome::Error => ExitStatus::Failure,
+            Outcome::Interrupted => ExitStatus::Interrupted,
+        }
+    }
+}

@@ -1,0 +1,237 @@
+//! `report.json`: the record of a run (DESIGN §6, §8), folded from the event stream.
+//!
+//! The report is built only from [`Event`]s, the same values the terminal and `--json` see, so
+//! it can never claim something the user was not shown. Fields named in DESIGN §8 are part of
+//! the contract scripts rely on; add fields, never rename them.
+
+use serde::{Deserialize, Serialize};
+
+use crate::event::{Event, Outcome};
+
+/// The whole report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub outcome: Outcome,
+    pub exit_code: u8,
+    pub message: String,
+    pub doc: Option<String>,
+    pub doc_sha256: Option<String>,
+    pub route: Option<String>,
+    pub steps: Vec<StepRecord>,
+    pub repairs: Vec<RepairRecord>,
+    pub verification: Vec<VerificationRecord>,
+    pub delta: Option<DeltaRecord>,
+    pub agent: AgentRecord,
+    pub warnings: Vec<String>,
+    pub duration_ms: u64,
+}
+
+/// One proposed command: what the policy said, and how it ran if it ran.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepRecord {
+    pub step: usize,
+    pub command: String,
+    pub purpose: String,
+    pub target: String,
+    pub decision: String,
+    pub risks: Vec<String>,
+    pub reasons: Vec<String>,
+    /// `None` when the command did not run (denied) or was killed.
+    pub exit_status: Option<i32>,
+    pub duration_ms: u64,
+    pub timed_out: bool,
+    pub rolled_back: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RepairRecord {
+    pub rule: String,
+    pub reason: String,
+    pub commands: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VerificationRecord {
+    pub command: String,
+    pub passed: bool,
+    pub target: String,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeltaRecord {
+    pub added: usize,
+    pub modified: usize,
+    pub deleted: usize,
+    pub bytes: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AgentRecord {
+    pub kind: String,
+    pub calls: u64,
+    pub tokens: u64,
+}
+
+/// Folds events into a [`Report`]. Feed it every event of a run, in order.
+#[derive(Debug, Default)]
+pub struct ReportBuilder {
+    doc: Option<String>,
+    doc_sha256: Option<String>,
+    steps: Vec<StepRecord>,
+    repairs: Vec<RepairRecord>,
+    verification: Vec<VerificationRecord>,
+    delta: Option<DeltaRecord>,
+    agent: AgentRecord,
+    warnings: Vec<String>,
+    finished: Option<(Outcome, u8, String, Option<String>, u64)>,
+}
+
+impl ReportBuilder {
+    pub fn observe(&mut self, event: &Event) {
+        match event {
+            Event::Started { doc, agent, .. } => {
+                self.doc = Some(doc.clone());
+                self.agent.kind = agent.clone();
+            }
+            Event::DocLoaded {
+                sha256, warnings, ..
+            } => {
+                self.doc_sha256 = Some(sha256.clone());
+                self.warnings.extend(warnings.iter().cloned());
+            }
+            Event::Decision {
+                step,
+                command,
+                decision,
+                risks,
+                reasons,
+            } => self.steps.push(StepRecord {
+                step: *step,
+                command: command.clone(),
+                purpose: String::new(),
+                target: String::new(),
+                decision: decision.clone(),
+                risks: risks.clone(),
+                reasons: reasons.clone(),
+                exit_status: None,
+                duration_ms: 0,
+                timed_out: false,
+                rolled_back: false,
+            }),
+            Event::StepStarted {
+                step,
+                purpose,
+                target,
+                ..
+            } => {
+                if let Some(record) = self.step_mut(*step) {
+                    record.purpose = purpose.clone();
+                    record.target = target.clone();
+                }
+            }
+            Event::StepFinished {
+                step,
+                exit_status,
+                duration_ms,
+                timed_out,
+            } => {
+                if let Some(record) = self.step_mut(*step) {
+                    record.exit_status = *exit_status;
+                    record.duration_ms = *duration_ms;
+                    record.timed_out = *timed_out;
+                }
+            }
+            Event::RolledBack { step } => {
+                if let Some(record) = self.step_mut(*step) {
+                    record.rolled_back = true;
+                }
+            }
+            Event::Repair {
+                rule,
+                reason,
+                commands,
+            } => self.repairs.push(RepairRecord {
+                rule: rule.clone(),
+                reason: reason.clone(),
+                commands: commands.clone(),
+            }),
+            Event::Verification {
+                command,
+                passed,
+                target,
+                detail,
+            } => self.verification.push(VerificationRecord {
+                command: command.clone(),
+                passed: *passed,
+                target: target.clone(),
+                detail: detail.clone(),
+            }),
+            Event::Delta {
+                added,
+                modified,
+                deleted,
+                bytes,
+                ..
+            } => {
+                self.delta = Some(DeltaRecord {
+                    added: *added,
+                    modified: *modified,
+                    deleted: *deleted,
+                    bytes: *bytes,
+                })
+            }
+            Event::Warning { message } => self.warnings.push(message.clone()),
+            Event::Finished {
+                outcome,
+                exit_code,
+                message,
+                route,
+                agent_calls,
+                agent_tokens,
+                duration_ms,
+            } => {
+                self.agent.calls = *agent_calls;
+                self.agent.tokens = *agent_tokens;
+                self.finished = Some((
+                    *outcome,
+                    *exit_code,
+                    message.clone(),
+                    route.clone(),
+                    *duration_ms,
+                ));
+            }
+            Event::Probed { .. }
+            | Event::RouteChosen { .. }
+            | Event::RouteAbandoned { .. }
+            | Event::Output { .. } => {}
+        }
+    }
+
+    fn step_mut(&mut self, step: usize) -> Option<&mut StepRecord> {
+        self.steps
+            .iter_mut()
+            .rev()
+            .find(|record| record.step == step)
+    }
+
+    /// The report; `None` until the run's `Finished` event was observed.
+    pub fn finish(self) -> Option<Report> {
+        let (outcome, exit_code, message, route, duration_ms) = self.finished?;
+        Some(Report {
+            outcome,
+            exit_code,
+            message,
+            doc: self.doc,
+            doc_sha256: self.doc_sha256,
+            route,
+            steps: self.steps,
+            repairs: self.repairs,
+            verification: self.verification,
+            delta: self.delta,
+            agent: self.agent,
+            warnings: self.warnings,
+            duration_ms,
+        })
+    }
+}
