@@ -27,11 +27,24 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Install a product from its doc: rehearse in a sandbox until verification passes, then
+    /// (with --apply, or your yes on a terminal) replay the verified steps on this machine.
+    ///
+    /// `agent-install <DOC>` is short for `agent-install run <DOC>`.
+    #[command(
+        after_help = "Examples:\n  agent-install jq                     rehearse the catalog's jq doc, ask before applying\n  \
+agent-install run ./INSTALL.md --no-apply --report report.json\n  \
+agent-install https://example.org/install.md --apply --yes --plan-out plan.json\n  \
+agent-install fd --base debian-bookworm --no-apply   rehearse on a clean minimal Debian"
+    )]
+    Run(RunArgs),
     /// Show the facts about this machine that planning uses (OS, tools, package managers, ...).
     Probe(ProbeArgs),
     /// Load an install doc and show how it was understood: sections, commands, routes,
     /// verification.
     Doc(DocArgs),
+    /// Run commands in the sandbox by hand (see `sandbox exec --help`).
+    Sandbox(SandboxArgs),
 }
 
 #[derive(Debug, Args)]
@@ -75,4 +88,146 @@ impl LoadArgs {
             ..LoadOptions::default()
         }
     }
+}
+
+#[derive(Debug, Args)]
+pub struct SandboxArgs {
+    #[command(subcommand)]
+    pub command: SandboxCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SandboxCommand {
+    /// Run one command in a fresh sandbox, stream its output, and print the filesystem delta.
+    ///
+    /// The host is never changed: the command sees the host root (or `--base`) through a
+    /// copy-on-write overlay, and its changes are listed afterwards (`--keep` keeps them,
+    /// `--export-layer` writes them as an OCI tar layer).
+    Exec(SandboxExecArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SandboxExecArgs {
+    /// Root filesystem for the lower layer: `/` (default), a directory, or a named base
+    /// (`debian-bookworm`, built and cached on first use).
+    #[arg(long, value_name = "DIR|NAME")]
+    pub base: Option<String>,
+    /// Network inside the sandbox.
+    #[arg(long, value_name = "on|off", value_parser = ["on", "off"])]
+    pub network: Option<String>,
+    /// Keep the changes (the overlay upper dir) in DIR instead of discarding them.
+    #[arg(long, value_name = "DIR")]
+    pub keep: Option<std::path::PathBuf>,
+    /// Sandbox profile: a name from `sandboxes/` (default, debian-bookworm, offline) or a path.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Write the changes as an OCI tar layer (whiteouts as `.wh.` entries).
+    #[arg(long, value_name = "FILE")]
+    pub export_layer: Option<std::path::PathBuf>,
+    /// Kill the command and everything it started after this long (e.g. 30s, 20m; 0 = never).
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+    /// Pass this variable in although its name looks secret (repeatable; NAME=VALUE sets it).
+    #[arg(long = "env", value_name = "NAME")]
+    pub env: Vec<String>,
+    /// Where to run: the overlay sandbox (default), the host itself, or nowhere (dry run).
+    #[arg(long, value_name = "overlay|host|dry-run", value_parser = ["overlay", "host", "dry-run"])]
+    pub sandbox: Option<String>,
+    /// Also list changes under the profile's hidden paths (caches, logs, apt lists).
+    #[arg(long)]
+    pub all: bool,
+    /// Print NDJSON events on stdout (output lines, then the result with the delta).
+    #[arg(long)]
+    pub json: bool,
+    /// The command (one argument is shell text; several are quoted and joined).
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "CMD"
+    )]
+    pub command: Vec<String>,
+}
+
+/// Which agent proposes the commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AgentChoice {
+    /// An LLM backend when one is configured, else the offline agent.
+    Auto,
+    /// The built-in rule-based planner: no network, no key, deterministic.
+    Offline,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The install doc: an http(s) URL, a file path, `-` for stdin, or a catalog name.
+    pub doc: String,
+    /// Which agent proposes the commands.
+    #[arg(long, value_enum, default_value_t = AgentChoice::Auto)]
+    pub agent: AgentChoice,
+    #[command(flatten)]
+    pub sandbox: SandboxOptions,
+    /// After a verified rehearsal, replay the steps on this machine without asking.
+    #[arg(long, conflicts_with = "no_apply")]
+    pub apply: bool,
+    /// Stop after the rehearsal; change nothing on this machine (the default without a terminal).
+    #[arg(long)]
+    pub no_apply: bool,
+    /// Answer yes to every question the policy would ask (it never overrides a denial).
+    #[arg(short, long)]
+    pub yes: bool,
+    /// An extra verification command (repeatable); it must pass for the install to count.
+    #[arg(long = "verify", value_name = "CMD")]
+    pub verify: Vec<String>,
+    /// Give up after this many commands.
+    #[arg(long, value_name = "N", default_value_t = 40)]
+    pub max_steps: usize,
+    /// Give up after this long in total (e.g. 90s, 20m, 1h).
+    #[arg(long, value_name = "DURATION", default_value = "30m")]
+    pub timeout: String,
+    /// Kill a single command after this long (default: the profile's, 10m).
+    #[arg(long, value_name = "DURATION")]
+    pub step_timeout: Option<String>,
+    /// Policy overrides (TOML): decisions per risk class and target, allow/deny patterns.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<std::path::PathBuf>,
+    /// Write the report (outcome, steps, verification, delta, timings) as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<std::path::PathBuf>,
+    /// Write every event as one JSON line.
+    #[arg(long, value_name = "FILE")]
+    pub transcript: Option<std::path::PathBuf>,
+    /// Write the verified steps as a plan that `apply` can replay without an agent.
+    #[arg(long, value_name = "FILE")]
+    pub plan_out: Option<std::path::PathBuf>,
+    /// Write the rehearsal's filesystem changes as an OCI tar layer.
+    #[arg(long, value_name = "FILE")]
+    pub export_layer: Option<std::path::PathBuf>,
+    /// Print events as NDJSON on stdout instead of the progress display.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub load: LoadArgs,
+}
+
+/// Where commands run; shared by the commands that run anything.
+#[derive(Debug, Clone, Args)]
+pub struct SandboxOptions {
+    /// Where the rehearsal runs: a copy-on-write overlay (default), this machine itself
+    /// (`host`: no rehearsal, strict policy), or nowhere (`dry-run`: records what would run).
+    #[arg(long = "sandbox", value_name = "overlay|host|dry-run", value_parser = ["overlay", "host", "dry-run"])]
+    pub backend: Option<String>,
+    /// Root filesystem for the sandbox's lower layer: `/` (default), a directory, or a named
+    /// base (`debian-bookworm`, built and cached on first use).
+    #[arg(long, value_name = "DIR|NAME")]
+    pub base: Option<String>,
+    /// Network inside the sandbox.
+    #[arg(long, value_name = "on|off", value_parser = ["on", "off"])]
+    pub network: Option<String>,
+    /// Sandbox profile: a name from `sandboxes/` (default, debian-bookworm, offline) or a path.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Pass this variable in although its name looks secret (repeatable).
+    #[arg(long = "env", value_name = "NAME")]
+    pub env: Vec<String>,
 }

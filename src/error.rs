@@ -49,6 +49,26 @@ impl ExitStatus {
     }
 }
 
+impl ExitStatus {
+    /// The status with this code; unknown codes are [`ExitStatus::Failure`].
+    pub fn from_code(code: u8) -> ExitStatus {
+        [
+            ExitStatus::Success,
+            ExitStatus::Usage,
+            ExitStatus::DocLoad,
+            ExitStatus::NoRoute,
+            ExitStatus::VerificationFailed,
+            ExitStatus::Refused,
+            ExitStatus::SandboxUnavailable,
+            ExitStatus::AgentBackend,
+            ExitStatus::Interrupted,
+        ]
+        .into_iter()
+        .find(|status| status.code() == code)
+        .unwrap_or(ExitStatus::Failure)
+    }
+}
+
 impl From<ExitStatus> for std::process::ExitCode {
     fn from(status: ExitStatus) -> Self {
         std::process::ExitCode::from(status.code())
@@ -75,6 +95,8 @@ pub enum Error {
     #[error("interrupted")]
     Interrupted,
     #[error(transparent)]
+    Sandbox(#[from] crate::sandbox::SandboxError),
+    #[error(transparent)]
     Other(#[from] anyhow::Error),
 }
 
@@ -98,6 +120,7 @@ impl Error {
             Error::DocLoad(_) => ExitStatus::DocLoad,
             Error::Usage { .. } => ExitStatus::Usage,
             Error::Interrupted => ExitStatus::Interrupted,
+            Error::Sandbox(error) => error.exit_status(),
             Error::Io { .. } | Error::Other(_) => ExitStatus::Failure,
         }
     }
@@ -107,6 +130,7 @@ impl Error {
         match self {
             Error::DocLoad(error) => Some(error.hint()),
             Error::Usage { hint, .. } => hint.clone(),
+            Error::Sandbox(error) => error.hint(),
             _ => None,
         }
     }

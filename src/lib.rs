@@ -12,8 +12,11 @@ pub mod commands;
 pub mod doc;
 pub mod error;
 pub mod event;
+pub mod policy;
 pub mod probe;
 pub mod report;
+pub mod sandbox;
+pub mod session;
 pub mod ui;
 
 use clap::Parser;
@@ -22,7 +25,12 @@ pub use error::{Error, ExitStatus};
 
 /// Entry point of the binary: parse, run, report, and return the exit status.
 pub fn main() -> ExitStatus {
-    let cli = match cli::Cli::try_parse() {
+    // The sandbox helper re-executes this binary; it must run before any thread exists.
+    if let Some(status) = sandbox::holder::main_if_requested() {
+        return status;
+    }
+    let cli = match cli::Cli::try_parse_from(with_default_subcommand(std::env::args_os().collect()))
+    {
         Ok(cli) => cli,
         Err(error) => {
             // clap prints help and version to stdout and errors to stderr itself.
@@ -42,6 +50,30 @@ pub fn main() -> ExitStatus {
             error.exit_status()
         }
     }
+}
+
+/// `agent-install <DOC> ...` means `agent-install run <DOC> ...`: inserts `run` before the first
+/// positional argument when it is not a subcommand (or `help`).
+fn with_default_subcommand(mut arguments: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    use clap::CommandFactory;
+    let command = cli::Cli::command();
+    let first_positional = arguments
+        .iter()
+        .skip(1)
+        .position(|argument| !argument.to_string_lossy().starts_with('-'))
+        .map(|index| index + 1);
+    if let Some(index) = first_positional {
+        let word = arguments[index].to_string_lossy().into_owned();
+        let known = word == "help"
+            || command.get_subcommands().any(|subcommand| {
+                subcommand.get_name() == word
+                    || subcommand.get_all_aliases().any(|alias| alias == word)
+            });
+        if !known {
+            arguments.insert(index, "run".into());
+        }
+    }
+    arguments
 }
 
 fn init_logging(verbose: u8) {

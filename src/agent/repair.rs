@@ -26,6 +26,9 @@ pub struct Facts {
     pub commands: Vec<String>,
     /// System packages this run installed so far (for renamed-binary lookups).
     pub installed_packages: Vec<String>,
+    /// Executables (files and symlinks in a `bin`/`sbin`/`games` directory) that the run added
+    /// so far, as absolute paths: where a tool installed under another name is found.
+    pub new_executables: Vec<String>,
 }
 
 impl Facts {
@@ -171,6 +174,57 @@ pub static REPAIRS: &[Repair] = &[
         )],
     },
     Repair {
+        id: "python-module-missing",
+        description: "Debian ships pip and venv apart from python3: install the missing part",
+        propose: python_module_missing,
+        must_fire: &[
+            (
+                "python3 -m pip install --upgrade pip wheel",
+                1,
+                "/usr/bin/python3: No module named pip",
+            ),
+            (
+                "python3 -m venv /opt/tool",
+                1,
+                "The virtual environment was not created successfully because ensurepip is not\navailable.  On Debian/Ubuntu systems, you need to install the python3-venv\npackage using the following command.",
+            ),
+        ],
+        must_not_fire: &[(
+            "python3 -c 'import yaml'",
+            1,
+            "ModuleNotFoundError: No module named 'yaml'",
+        )],
+    },
+    Repair {
+        id: "missing-env-file",
+        description: "the environment file to source does not exist (its installer was skipped or refused): go on without it",
+        propose: missing_env_file,
+        must_fire: &[
+            (
+                ". \"$HOME/.cargo/env\"",
+                1,
+                "/bin/bash: line 3: /root/.cargo/env: No such file or directory",
+            ),
+            (
+                "source ~/.nvm/nvm.sh",
+                1,
+                "bash: /root/.nvm/nvm.sh: No such file or directory",
+            ),
+        ],
+        must_not_fire: &[
+            (
+                ". ./configure-env && make",
+                1,
+                "bash: ./configure-env: No such file or directory",
+            ),
+            (
+                "cat /etc/x",
+                1,
+                "cat: /etc/x: No such file or directory",
+            ),
+        ],
+    },
+    Repair {
         id: "drop-missing-sudo",
         description: "`sudo` is not installed and we are root: run the command without it",
         propose: drop_missing_sudo,
@@ -289,14 +343,15 @@ fn externally_managed(failure: &Failure, facts: &Facts) -> Option<Fix> {
         return None;
     }
     let captures = PIP_INSTALL.captures(failure.command.trim())?;
-    let packages: Vec<&str> = captures
-        .get(1)?
-        .as_str()
-        .split_whitespace()
-        .filter(|word| !word.starts_with('-'))
+    let (packages, pip_options) = split_pip_arguments(captures.get(1)?.as_str())?;
+    // `pip install --upgrade pip wheel` only prepares the system pip, which PEP 668 forbids
+    // and pipx does not need: the step is dropped, not turned into `pipx install pip`.
+    let packages: Vec<&str> = packages
+        .into_iter()
+        .filter(|package| !is_pip_tooling(package))
         .collect();
     if packages.is_empty() {
-        return None;
+        return Some(Fix::Replace(Vec::new()));
     }
     let mut commands = Vec::new();
     if !facts.has("pipx") {
@@ -305,12 +360,99 @@ fn externally_managed(failure: &Failure, facts: &Facts) -> Option<Fix> {
     }
     // pipx links entry points into ~/.local/bin by default; putting them in /usr/local/bin
     // makes them visible to every login shell without touching shell rc files.
+    // The doc's pip options (a private index, a trusted host) still apply, through pipx.
+    let pip_args = if pip_options.is_empty() {
+        String::new()
+    } else {
+        let joined = pip_options.join(" ");
+        format!("--pip-args='{}' ", joined.replace('\'', r"'\''"))
+    };
     for package in packages {
         commands.push(format!(
-            "PIPX_HOME=/opt/pipx PIPX_BIN_DIR=/usr/local/bin pipx install {package}"
+            "PIPX_HOME=/opt/pipx PIPX_BIN_DIR=/usr/local/bin pipx install {pip_args}{package}"
         ));
     }
     Some(Fix::Replace(commands))
+}
+
+/// pip's own tooling: pip, setuptools and wheel, with or without a version.
+fn is_pip_tooling(package: &str) -> bool {
+    let name = package
+        .trim_matches(|c| c == '\'' || c == '"')
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+        .next()
+        .unwrap_or_default();
+    matches!(
+        name.to_ascii_lowercase().as_str(),
+        "pip" | "setuptools" | "wheel"
+    )
+}
+
+/// `pip install` options that take a value as the next word.
+const PIP_OPTIONS_WITH_VALUES: &[&str] = &[
+    "-i",
+    "--index-url",
+    "--extra-index-url",
+    "-f",
+    "--find-links",
+    "--trusted-host",
+    "-c",
+    "--constraint",
+    "--proxy",
+    "--cert",
+    "--client-cert",
+    "--retries",
+    "--timeout",
+    "--no-binary",
+    "--only-binary",
+    "--upgrade-strategy",
+    "--progress-bar",
+    "-C",
+    "--config-settings",
+    "--cache-dir",
+    "--log",
+];
+
+/// `pip install` options that make no sense for pipx (its own venv per tool, never the user or
+/// system site) or that it cannot honour.
+const PIP_OPTIONS_DROPPED: &[&str] = &[
+    "--user",
+    "-U",
+    "--upgrade",
+    "--break-system-packages",
+    "--no-warn-script-location",
+    "--force-reinstall",
+    "-q",
+    "--quiet",
+    "-v",
+    "--verbose",
+];
+
+/// Splits the words after `pip install` into package specs and the options to hand to pipx's
+/// pip. `None` for what pipx cannot install: requirement files, editable or target installs.
+fn split_pip_arguments(arguments: &str) -> Option<(Vec<&str>, Vec<&str>)> {
+    let mut packages = Vec::new();
+    let mut options = Vec::new();
+    let mut words = arguments.split_whitespace();
+    while let Some(word) = words.next() {
+        let name = word.split_once('=').map_or(word, |(name, _)| name);
+        if matches!(
+            name,
+            "-r" | "--requirement" | "-e" | "--editable" | "-t" | "--target" | "--prefix" | "--root"
+        ) {
+            return None;
+        }
+        if !word.starts_with('-') {
+            packages.push(word);
+        } else if PIP_OPTIONS_DROPPED.contains(&word) {
+        } else if PIP_OPTIONS_WITH_VALUES.contains(&word) {
+            options.push(word);
+            options.push(words.next()?);
+        } else {
+            options.push(word);
+        }
+    }
+    (!packages.is_empty()).then_some((packages, options))
 }
 
 fn python_is_python3(failure: &Failure, _facts: &Facts) -> Option<Fix> {
@@ -321,6 +463,40 @@ fn python_is_python3(failure: &Failure, _facts: &Facts) -> Option<Fix> {
     Some(Fix::Replace(vec![rewritten]))
 }
 
+fn python_module_missing(failure: &Failure, facts: &Facts) -> Option<Fix> {
+    let family = facts.family.unwrap_or(Family::Debian);
+    if family != Family::Debian {
+        return None;
+    }
+    let package = if failure
+        .output
+        .lines()
+        .any(|line| line.trim_end().ends_with("No module named pip"))
+    {
+        "python3-pip"
+    } else if failure.output.contains("No module named venv")
+        || failure.output.contains("ensurepip is not")
+    {
+        "python3-venv"
+    } else {
+        return None;
+    };
+    Some(Fix::RunThenRetry(vec![with_privilege(
+        &family.install_command(&[package]),
+        facts,
+    )]))
+}
+
+fn missing_env_file(failure: &Failure, _facts: &Facts) -> Option<Fix> {
+    static SOURCE_ONLY: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r#"^\s*(?:\.|source)\s+("[^"]+"|'[^']+'|\S+)\s*$"#)
+            .unwrap_or_else(|error| unreachable!("static pattern: {error}"))
+    });
+    (SOURCE_ONLY.is_match(failure.command)
+        && failure.output.contains("No such file or directory"))
+    .then(|| Fix::Replace(Vec::new()))
+}
+
 fn drop_missing_sudo(failure: &Failure, facts: &Facts) -> Option<Fix> {
     if missing_command_name(failure.output) != Some("sudo") || !facts.is_root {
         return None;
@@ -328,8 +504,49 @@ fn drop_missing_sudo(failure: &Failure, facts: &Facts) -> Option<Fix> {
     Some(Fix::Replace(vec![strip_sudo(failure.command)?]))
 }
 
+/// The executable the run added whose name contains `missing` (`widgettool` for `widget`,
+/// `fdfind` for `fd`): the shortest such name, preferring the usual bin directories.
+fn renamed_candidate<'a>(missing: &str, facts: &'a Facts) -> Option<&'a str> {
+    facts
+        .new_executables
+        .iter()
+        .filter_map(|path| {
+            let (directory, name) = path.rsplit_once('/')?;
+            (name != missing && name.contains(missing)).then_some((directory, name, path))
+        })
+        .min_by_key(|(directory, name, path)| {
+            let usual = matches!(
+                *directory,
+                "/usr/bin" | "/bin" | "/usr/sbin" | "/sbin" | "/usr/local/bin" | "/usr/games"
+            );
+            (!usual, name.len(), path.as_str())
+        })
+        .map(|(_, _, path)| path.as_str())
+}
+
 fn renamed_binary(failure: &Failure, facts: &Facts) -> Option<Fix> {
     let missing = missing_command_name(failure.output)?;
+    if !missing
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '+'))
+    {
+        return None;
+    }
+    // What the run itself installed says best where the tool went, whatever installed it.
+    // Only for a verification: an install step that lacks `curl` needs curl, not the
+    // `curl-config` some -dev package brought.
+    if let Some(path) = failure
+        .verification
+        .then(|| renamed_candidate(missing, facts))
+        .flatten()
+    {
+        let quoted = format!("'{}'", path.replace('\'', r"'\''"));
+        return Some(Fix::RunThenRetry(vec![format!(
+            "ln -sf {quoted} /usr/local/bin/{missing}"
+        )]));
+    }
+    // Without a record of the run's changes (the host backend), only the renames Debian is
+    // known for.
     let (_, debian_name) = DEBIAN_RENAMES
         .iter()
         .find(|(upstream, _)| *upstream == missing)?;
@@ -354,6 +571,53 @@ fn missing_command(failure: &Failure, facts: &Facts) -> Option<Fix> {
         &family.install_command(&[&package]),
         facts,
     )]))
+}
+
+/// Repairs for a failed verification: the install ran, but the tool is not where a fresh login
+/// shell looks. Only rules that make an installed tool reachable belong here; installing the
+/// tool some other way would hide that the route did not work.
+pub static VERIFICATION_REPAIRS: &[Repair] = &[
+    Repair {
+        id: "renamed-binary",
+        description: "Debian installs this tool under another name: link the upstream name onto PATH",
+        propose: renamed_binary,
+        must_fire: &[("fd --version", 127, "bash: line 1: fd: command not found")],
+        must_not_fire: &[("jq --version", 1, "jq: error: syntax error")],
+    },
+    Repair {
+        id: "not-on-path",
+        description: "the tool was installed into a directory a login shell does not search: link it into /usr/local/bin",
+        propose: not_on_path,
+        must_fire: &[(
+            "http --version",
+            127,
+            "bash: line 1: http: command not found",
+        )],
+        must_not_fire: &[("http --version", 1, "http: error: bad option")],
+    },
+];
+
+/// Per-user and per-toolchain bin directories installers use that login shells may not search.
+const EXTRA_BIN_DIRECTORIES: &str = "$HOME/.local/bin $HOME/.cargo/bin $HOME/go/bin /usr/local/go/bin $HOME/.npm-global/bin /opt/*/bin";
+
+fn not_on_path(failure: &Failure, _facts: &Facts) -> Option<Fix> {
+    let missing = missing_command_name(failure.output)?;
+    if !missing
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
+        return None;
+    }
+    Some(Fix::RunThenRetry(vec![format!(
+        "for directory in {EXTRA_BIN_DIRECTORIES}; do if [ -x \"$directory/{missing}\" ]; then ln -sf \"$directory/{missing}\" /usr/local/bin/{missing}; exit 0; fi; done; echo '{missing} is not in any known bin directory' >&2; exit 1"
+    )]))
+}
+
+/// The first verification repair that proposes a fix for `failure`.
+pub fn repair_verification(failure: &Failure, facts: &Facts) -> Option<(&'static Repair, Fix)> {
+    VERIFICATION_REPAIRS
+        .iter()
+        .find_map(|rule| (rule.propose)(failure, facts).map(|fix| (rule, fix)))
 }
 
 /// A preparation: a rewrite applied to a doc command before it first runs.
@@ -420,6 +684,38 @@ pub static PREPARATIONS: &[Preparation] = &[
             ),
         ],
         leaves_alone: &["apt-get install -y jq", "apt-get update", "apt show jq"],
+    },
+    Preparation {
+        id: "pipefail",
+        description: "a download piped into a shell: fail the step when the download fails",
+        // Without `pipefail` a pipeline's status is its last command's: `curl … | sh` with an
+        // unreachable host (or no curl at all) "succeeds" because `sh` read an empty script.
+        // Only bash has the option (dash exits on an unknown `set -o`), hence the fact check.
+        rewrite: |command, facts| {
+            static PIPE_TO_SHELL: LazyLock<Regex> = LazyLock::new(|| {
+                Regex::new(r"\|\s*(?:sudo\s+(?:-\S+\s+)*)?(?:/bin/|/usr/bin/)?(?:ba|z|da)?sh\b")
+                    .unwrap_or_else(|error| unreachable!("static pattern: {error}"))
+            });
+            (facts.has("bash")
+                && PIPE_TO_SHELL.is_match(command)
+                && !command.contains("pipefail"))
+            .then(|| format!("set -o pipefail; {command}"))
+        },
+        examples: &[
+            (
+                "curl -fsSL https://x.example/install.sh | sh",
+                "set -o pipefail; curl -fsSL https://x.example/install.sh | sh",
+            ),
+            (
+                "wget -qO- https://x.example/i | bash -s -- -y",
+                "set -o pipefail; wget -qO- https://x.example/i | bash -s -- -y",
+            ),
+        ],
+        leaves_alone: &[
+            "curl -fsSL https://x.example/key | gpg --dearmor -o /etc/apt/keyrings/x.gpg",
+            "echo 'deb http://x ./' | tee /etc/apt/sources.list.d/x.list",
+            "cat file | shasum -c",
+        ],
     },
     Preparation {
         id: "python-is-python3",
@@ -492,8 +788,10 @@ fn words(command: &str) -> impl Iterator<Item = &str> {
 /// Removes `sudo` (and its options) wherever it starts a simple command.
 fn strip_sudo(command: &str) -> Option<String> {
     static SUDO: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(^|[;&|(]\s*|\$\(\s*)sudo(?:\s+(?:-[ugCDhprtTU]\s+\S+|--?[A-Za-z][A-Za-z-]*))*\s+")
-            .unwrap_or_else(|error| unreachable!("static pattern: {error}"))
+        Regex::new(
+            r"(^|[;&|(]\s*|\$\(\s*)sudo(?:\s+(?:-[ugCDhprtTU]\s+\S+|--?[A-Za-z][A-Za-z-]*))*\s+",
+        )
+        .unwrap_or_else(|error| unreachable!("static pattern: {error}"))
     });
     let stripped = SUDO.replace_all(command, "$1");
     (stripped != command).then(|| stripped.into_owned())
@@ -521,13 +819,14 @@ mod tests {
                 .map(String::from)
                 .to_vec(),
             installed_packages: vec![],
+            new_executables: vec![],
         }
     }
 
     #[test]
     fn every_rule_example_holds() {
         let facts = debian_root();
-        for rule in REPAIRS {
+        for rule in REPAIRS.iter().chain(VERIFICATION_REPAIRS) {
             for (command, status, output) in rule.must_fire {
                 let failure = Failure {
                     command,
@@ -671,6 +970,63 @@ mod tests {
     }
 
     #[test]
+    fn pep668_keeps_the_docs_index_for_pipx() {
+        let facts = Facts {
+            commands: vec!["pipx".into()],
+            ..debian_root()
+        };
+        let (_, fix) = fix_for(
+            "pip install --user --index-url http://127.0.0.1:8000/simple/ --trusted-host=127.0.0.1 widget-py",
+            1,
+            "error: externally-managed-environment",
+            &facts,
+        )
+        .unwrap();
+        assert_eq!(
+            fix,
+            Fix::Replace(vec![
+                "PIPX_HOME=/opt/pipx PIPX_BIN_DIR=/usr/local/bin pipx install --pip-args='--index-url http://127.0.0.1:8000/simple/ --trusted-host=127.0.0.1' widget-py".into(),
+            ])
+        );
+        assert_eq!(
+            fix_for(
+                "pip install -r requirements.txt",
+                1,
+                "error: externally-managed-environment",
+                &facts
+            ),
+            None,
+            "pipx installs applications, not requirement files"
+        );
+    }
+
+    #[test]
+    fn pep668_drops_a_step_that_only_upgrades_pip_itself() {
+        let (id, fix) = fix_for(
+            "python3 -m pip install --upgrade pip wheel",
+            1,
+            "error: externally-managed-environment",
+            &debian_root(),
+        )
+        .unwrap();
+        assert_eq!(id, "pep668-externally-managed");
+        assert_eq!(fix, Fix::Replace(Vec::new()));
+        let (_, Fix::Replace(commands)) = fix_for(
+            "pip3 install -U pip 'httpie>=3'",
+            1,
+            "error: externally-managed-environment",
+            &debian_root(),
+        )
+        .unwrap() else {
+            panic!("expected a replacement");
+        };
+        assert!(
+            commands.last().unwrap().ends_with("pipx install 'httpie>=3'"),
+            "{commands:?}"
+        );
+    }
+
+    #[test]
     fn sudo_is_dropped_only_for_root() {
         let (_, fix) = fix_for(
             "sudo apt-get install -y jq",
@@ -711,6 +1067,53 @@ mod tests {
         assert!(commands[0].starts_with("ln -sf"), "{commands:?}");
         assert!(commands[0].ends_with("/usr/local/bin/fd"), "{commands:?}");
         assert!(commands[0].contains("fdfind"), "{commands:?}");
+    }
+
+    #[test]
+    fn renamed_binary_finds_what_the_run_installed_under_another_name() {
+        let facts = Facts {
+            new_executables: vec![
+                "/usr/share/widget-tool/bin/widget-helper".into(),
+                "/usr/bin/widgettool".into(),
+                "/usr/bin/other".into(),
+            ],
+            ..debian_root()
+        };
+        let failure = Failure {
+            command: "widget --version",
+            exit_status: Some(127),
+            output: "bash: line 1: widget: command not found",
+            timed_out: false,
+            verification: true,
+        };
+        let (rule, fix) = repair_verification(&failure, &facts).unwrap();
+        assert_eq!(rule.id, "renamed-binary");
+        assert_eq!(
+            fix,
+            Fix::RunThenRetry(vec![
+                "ln -sf '/usr/bin/widgettool' /usr/local/bin/widget".into()
+            ])
+        );
+        // An install step is not a verification: a missing tool there gets installed.
+        assert!(
+            renamed_binary(
+                &Failure {
+                    verification: false,
+                    ..failure
+                },
+                &facts
+            )
+            .is_none()
+        );
+        // Nothing new by that name and not a known Debian rename: no renamed-binary fix.
+        let failure = Failure {
+            command: "gizmo --version",
+            exit_status: Some(127),
+            output: "bash: line 1: gizmo: command not found",
+            timed_out: false,
+            verification: true,
+        };
+        assert!(renamed_binary(&failure, &facts).is_none());
     }
 
     #[test]

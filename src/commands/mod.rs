@@ -3,6 +3,8 @@
 
 mod doc;
 mod probe;
+pub mod run;
+mod sandbox;
 
 use crate::cli::{Cli, Command};
 use crate::{Error, ExitStatus};
@@ -14,8 +16,10 @@ pub fn run(cli: Cli) -> Result<ExitStatus, Error> {
         .map_err(|error| Error::io("could not start the async runtime", error))?;
     runtime.block_on(async move {
         match cli.command {
+            Command::Run(args) => run::run(args).await,
             Command::Probe(args) => probe::run(args).await,
             Command::Doc(args) => doc::run(args).await,
+            Command::Sandbox(args) => sandbox::run(args).await,
         }
     })
 }

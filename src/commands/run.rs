@@ -1,0 +1,193 @@
+//! `agent-install run <DOC>` (and the bare `agent-install <DOC>`): the install loop.
+//!
+//! Resolves the settings from flags and files, loads and parses the doc, picks the agent, wires
+//! the outputs (terminal, `--json`, transcript, report), installs the Ctrl-C / SIGTERM handlers,
+//! and hands over to [`crate::session::run`].
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use tokio::signal::unix::{SignalKind, signal};
+
+use crate::agent::Agent;
+use crate::agent::offline::OfflineAgent;
+use crate::cli::{AgentChoice, RunArgs, SandboxOptions};
+use crate::event::{Event, Outcome};
+use crate::policy::{Interaction, Policy, Redactor};
+use crate::sandbox::{self, Backend, Network, Profile, SandboxConfig, profile, rootfs};
+use crate::session::{self, ApplyMode, Settings};
+use crate::ui::Outputs;
+use crate::{Error, ExitStatus};
+
+pub async fn run(args: RunArgs) -> Result<ExitStatus, Error> {
+    let (agent, agent_reason): (Box<dyn Agent>, &str) = match args.agent {
+        AgentChoice::Auto => (Box::new(OfflineAgent::new()), "no LLM is configured"),
+        AgentChoice::Offline => (Box::new(OfflineAgent::new()), "chosen with --agent offline"),
+    };
+    let policy = match &args.policy {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|error| {
+                Error::io(
+                    format!("could not read the policy file {}", path.display()),
+                    error,
+                )
+            })?;
+            Policy::from_toml(&text).map_err(|error| {
+                Error::usage(
+                    format!("the policy file {} is invalid: {error}", path.display()),
+                    Some("see the README's policy section for the format".to_string()),
+                )
+            })?
+        }
+        None => Policy::default(),
+    };
+    let mut rehearsal = sandbox_config(&args.sandbox)?;
+    if let Some(text) = &args.step_timeout {
+        rehearsal.limits.timeout = Some(parse_duration("--step-timeout", text)?);
+    }
+    let timeout = parse_duration("--timeout", &args.timeout)?;
+    let interaction = Interaction {
+        terminal: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
+        yes: args.yes,
+    };
+    let apply = if args.apply {
+        ApplyMode::Apply
+    } else if args.no_apply {
+        ApplyMode::NoApply
+    } else {
+        ApplyMode::Ask
+    };
+    let transcript = match &args.transcript {
+        Some(path) => Some(std::fs::File::create(path).map_err(|error| {
+            Error::io(
+                format!("could not create the transcript {}", path.display()),
+                error,
+            )
+        })?),
+        None => None,
+    };
+    let redactor = Redactor::from_env(std::env::vars());
+    let mut outputs = Outputs::new(
+        args.json,
+        transcript,
+        Box::new(move |text: &str| redactor.redact(text).into_owned()),
+    );
+    outputs.emit(Event::Started {
+        doc: args.doc.clone(),
+        agent: agent.kind().to_string(),
+        sandbox: rehearsal.backend.name().to_string(),
+        agent_reason: agent_reason.to_string(),
+    });
+
+    let loaded = match crate::doc::load(&args.doc, &args.load.options()).await {
+        Ok(loaded) => loaded,
+        Err(error) => {
+            outputs.emit(Event::Finished {
+                outcome: Outcome::Error,
+                exit_code: ExitStatus::DocLoad.code(),
+                message: error.to_string(),
+                route: None,
+                agent_calls: 0,
+                agent_tokens: 0,
+                duration_ms: 0,
+            });
+            write_report(&args, outputs)?;
+            return Err(error.into());
+        }
+    };
+    let doc = crate::doc::parse(&loaded);
+    outputs.emit(Event::DocLoaded {
+        source: doc.source.clone(),
+        sha256: doc.sha256.clone(),
+        routes: doc.routes.len(),
+        commands: doc.commands.len(),
+        warnings: doc.warnings.clone(),
+    });
+
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let watcher = spawn_signal_watcher(Arc::clone(&interrupted))?;
+    let settings = Settings {
+        rehearsal,
+        max_steps: args.max_steps,
+        timeout,
+        interaction,
+        apply,
+        extra_verification: args.verify.clone(),
+        policy,
+        plan_out: args.plan_out.clone(),
+        export_layer: args.export_layer.clone(),
+        interrupted: Arc::clone(&interrupted),
+    };
+    let result = session::run(&doc, agent, settings, &mut outputs).await;
+    watcher.abort();
+    write_report(&args, outputs)?;
+    Ok(ExitStatus::from_code(result.exit_code))
+}
+
+fn write_report(args: &RunArgs, outputs: Outputs) -> Result<(), Error> {
+    let report = outputs.finish();
+    if let (Some(path), Some(report)) = (&args.report, report) {
+        let text =
+            serde_json::to_string_pretty(&report).map_err(|error| Error::Other(error.into()))?;
+        std::fs::write(path, text + "\n").map_err(|error| {
+            Error::io(
+                format!("could not write the report {}", path.display()),
+                error,
+            )
+        })?;
+    }
+    Ok(())
+}
+
+/// On SIGINT or SIGTERM: mark the run interrupted and kill every sandbox's processes, so the
+/// session unwinds, cleans up and reports `interrupted` (exit 130).
+fn spawn_signal_watcher(
+    interrupted: Arc<AtomicBool>,
+) -> Result<tokio::task::JoinHandle<()>, Error> {
+    let mut interrupt = signal(SignalKind::interrupt())
+        .map_err(|error| Error::io("installing the SIGINT handler", error))?;
+    let mut terminate = signal(SignalKind::terminate())
+        .map_err(|error| Error::io("installing the SIGTERM handler", error))?;
+    Ok(tokio::spawn(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+        }
+        interrupted.store(true, Ordering::SeqCst);
+        sandbox::interrupt_all();
+    }))
+}
+
+fn parse_duration(flag: &str, text: &str) -> Result<std::time::Duration, Error> {
+    profile::parse_duration(text).map_err(|reason| {
+        Error::usage(
+            format!("{flag} {text}: {reason}"),
+            Some("write a duration such as 30s, 20m or 1h".to_string()),
+        )
+    })
+}
+
+/// The sandbox settings: the profile (default or `--profile`), then the flags on top.
+pub fn sandbox_config(options: &SandboxOptions) -> Result<SandboxConfig, Error> {
+    let profile = match &options.profile {
+        Some(name) => Profile::load(name)?,
+        None => Profile::default_profile()?,
+    };
+    let mut config = SandboxConfig::from_profile(&Profile {
+        // The base is resolved below, after the command line's override.
+        base: "/".to_string(),
+        ..profile.clone()
+    })?;
+    config.base = rootfs::resolve(options.base.as_deref().unwrap_or(&profile.base))?;
+    if let Some(backend) = &options.backend {
+        config.backend = Backend::parse(backend)
+            .ok_or_else(|| Error::usage(format!("unknown sandbox `{backend}`"), None))?;
+    }
+    if let Some(network) = &options.network {
+        config.network = Network::parse(network)
+            .ok_or_else(|| Error::usage(format!("--network {network}: use on or off"), None))?;
+    }
+    config.env_passthrough.extend(options.env.iter().cloned());
+    Ok(config)
+}

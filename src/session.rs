@@ -1,0 +1,991 @@
+//! The install loop (DESIGN §1, §2): agent proposes → policy decides → sandbox runs →
+//! observation back → … → `done` → verification → apply → outcome.
+//!
+//! This module is the one orchestrator: it owns the sandbox session, asks the policy about
+//! every command, rolls back failed steps, enforces the budgets, and reports everything as
+//! [`Event`]s. Agents only propose; renderers only listen.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::agent::packages::Family;
+use crate::agent::{Action, ActionResult, Agent, Facts, FailedCheck, Note, Record, Turn};
+use crate::doc::{Doc, VerificationOrigin};
+use crate::event::{Event, Outcome, Stream as EventStream};
+use crate::policy::{Interaction, Policy, Resolution, Target};
+use crate::sandbox::{
+    self, ExecRequest, Observation, Sandbox, SandboxConfig, SandboxError, Snapshot,
+};
+use crate::ui::Outputs;
+
+/// How a run may change the real target after a verified rehearsal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApplyMode {
+    /// Replay the verified steps on the target.
+    Apply,
+    /// Stop after the rehearsal.
+    NoApply,
+    /// Ask on a terminal; without one, do not apply.
+    Ask,
+}
+
+/// Everything a run needs besides the doc and the agent, resolved from flags and files.
+pub struct Settings {
+    pub rehearsal: SandboxConfig,
+    pub max_steps: usize,
+    pub timeout: Duration,
+    pub interaction: Interaction,
+    pub apply: ApplyMode,
+    pub extra_verification: Vec<String>,
+    pub policy: Policy,
+    pub plan_out: Option<PathBuf>,
+    pub export_layer: Option<PathBuf>,
+    /// Set by a signal handler: stop as soon as possible.
+    pub interrupted: Arc<AtomicBool>,
+}
+
+/// A step that ran and stayed: what `apply` replays and a plan records.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifiedStep {
+    pub command: String,
+    pub purpose: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    pub risks: Vec<String>,
+}
+
+/// The result of a run, for the caller to map to an exit status.
+#[derive(Debug)]
+pub struct RunOutcome {
+    pub outcome: Outcome,
+    pub exit_code: u8,
+    pub message: String,
+}
+
+/// A plan written with `--plan-out` (the verified steps; issue-level schema in the README).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PlanFile {
+    pub schema_version: u32,
+    pub doc: PlanDoc,
+    pub route: Option<String>,
+    pub agent: String,
+    pub steps: Vec<VerifiedStep>,
+    pub verification: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PlanDoc {
+    pub source: String,
+    pub sha256: String,
+}
+
+/// Runs the whole loop for one doc. Never panics on bad input; every way out emits `Finished`.
+pub async fn run(
+    doc: &Doc,
+    mut agent: Box<dyn Agent>,
+    settings: Settings,
+    outputs: &mut Outputs,
+) -> RunOutcome {
+    let started = Instant::now();
+    let mut loop_state = Loop {
+        doc,
+        settings: &settings,
+        outputs,
+        history: Vec::new(),
+        verified: Vec::new(),
+        route: None,
+        route_start: None,
+        route_first_step: 0,
+        step: 0,
+        state_version: 0,
+        failed_at: Vec::new(),
+        started,
+    };
+    let (outcome, exit_code, message) = loop_state.drive(agent.as_mut()).await;
+    let usage = agent.usage();
+    let route = loop_state.route.clone();
+    outputs.emit(Event::Finished {
+        outcome,
+        exit_code,
+        message: message.clone(),
+        route,
+        agent_calls: usage.calls,
+        agent_tokens: usage.tokens,
+        duration_ms: started.elapsed().as_millis() as u64,
+    });
+    RunOutcome {
+        outcome,
+        exit_code,
+        message,
+    }
+}
+
+struct Loop<'a> {
+    doc: &'a Doc,
+    settings: &'a Settings,
+    outputs: &'a mut Outputs,
+    history: Vec<Record>,
+    verified: Vec<VerifiedStep>,
+    route: Option<String>,
+    route_start: Option<Snapshot>,
+    /// Index in `verified` where the current route's steps begin.
+    route_first_step: usize,
+    step: usize,
+    /// Bumped after every step that changed something; a command that failed at the same
+    /// version is not run again (loop detection).
+    state_version: u64,
+    failed_at: Vec<(String, u64)>,
+    started: Instant,
+}
+
+type Ending = (Outcome, u8, String);
+
+fn ending(outcome: Outcome, message: impl Into<String>) -> Ending {
+    (outcome, outcome.exit_status().code(), message.into())
+}
+
+impl Loop<'_> {
+    async fn drive(&mut self, agent: &mut dyn Agent) -> Ending {
+        let config = self.settings.rehearsal.clone();
+        let opened = tokio::task::block_in_place(|| sandbox::open(config));
+        let mut sandbox = match opened {
+            Ok(sandbox) => sandbox,
+            Err(error) => return sandbox_ending(&error),
+        };
+        let result = self.rehearse(agent, sandbox.as_mut()).await;
+        let result = match result {
+            Ok(verification) => {
+                self.after_rehearsal(sandbox.as_mut(), agent.kind(), verification)
+                    .await
+            }
+            Err(ending) => ending,
+        };
+        if let Err(error) = tokio::task::block_in_place(|| sandbox.discard()) {
+            self.outputs.emit(Event::Warning {
+                message: format!("could not clean up the sandbox: {error}"),
+            });
+        }
+        result
+    }
+
+    /// The rehearsal: returns the verification that passed, or how the run ended.
+    async fn rehearse(
+        &mut self,
+        agent: &mut dyn Agent,
+        sandbox: &mut dyn Sandbox,
+    ) -> Result<Vec<String>, Ending> {
+        let mut facts = self.facts(sandbox)?;
+        self.outputs.emit(Event::Probed {
+            fingerprint: String::new(),
+            summary: describe_facts(&facts),
+        });
+        let verification = verification_commands(self.doc, &self.settings.extra_verification);
+        loop {
+            self.check_budgets()?;
+            let turn = Turn {
+                doc: self.doc,
+                facts: &facts,
+                history: &self.history,
+            };
+            let proposal = agent.next(turn).await.map_err(|error| {
+                (
+                    Outcome::Error,
+                    crate::ExitStatus::AgentBackend.code(),
+                    error.to_string(),
+                )
+            })?;
+            let mut rolled_back = false;
+            for note in proposal.notes {
+                rolled_back |= matches!(note, Note::RouteAbandoned { .. });
+                self.note(note, sandbox)?;
+            }
+            if rolled_back {
+                // The rollback undid what the route installed (e.g. curl for a failed install
+                // script): facts read before it would make the next route's repairs believe a
+                // tool is still there.
+                facts = self.facts(sandbox)?;
+            }
+            match proposal.action {
+                Action::Run {
+                    command,
+                    purpose,
+                    source,
+                } => {
+                    let result = self.run_step(sandbox, &command, &purpose, source.as_deref())?;
+                    if matches!(
+                        result,
+                        ActionResult::Ran {
+                            exit_status: Some(0),
+                            timed_out: false,
+                            ..
+                        }
+                    ) {
+                        facts = self.facts(sandbox)?;
+                    }
+                    self.history.push(Record {
+                        action: Action::Run {
+                            command,
+                            purpose,
+                            source,
+                        },
+                        result,
+                    });
+                }
+                Action::WriteFile { path, content } => {
+                    let command = write_file_command(&path, &content);
+                    let result =
+                        self.run_step(sandbox, &command, &format!("write {path}"), None)?;
+                    self.history.push(Record {
+                        action: Action::WriteFile { path, content },
+                        result,
+                    });
+                }
+                Action::Verify { command, expect } => {
+                    let check =
+                        self.verify_one(sandbox, &command, self.rehearsal_target().name())?;
+                    let result = match check {
+                        None => ActionResult::Ran {
+                            exit_status: Some(0),
+                            timed_out: false,
+                            output: String::new(),
+                        },
+                        Some(failed) => ActionResult::Ran {
+                            exit_status: failed.exit_status,
+                            timed_out: false,
+                            output: failed.output,
+                        },
+                    };
+                    self.history.push(Record {
+                        action: Action::Verify { command, expect },
+                        result,
+                    });
+                }
+                Action::Done { summary } => {
+                    if self.settings.rehearsal.backend == sandbox::Backend::DryRun {
+                        return Ok(verification);
+                    }
+                    let mut failures = Vec::new();
+                    for command in &verification {
+                        if let Some(failed) =
+                            self.verify_one(sandbox, command, self.rehearsal_target().name())?
+                        {
+                            failures.push(failed);
+                        }
+                    }
+                    if failures.is_empty() {
+                        return Ok(verification);
+                    }
+                    facts.new_executables = self.new_executables(sandbox);
+                    self.history.push(Record {
+                        action: Action::Done { summary },
+                        result: ActionResult::VerificationFailed { failures },
+                    });
+                }
+                Action::GiveUp { reason } => return Err(ending(Outcome::NoRoute, reason)),
+            }
+        }
+    }
+
+    /// Where the rehearsal's commands run, for the policy: `--sandbox host` runs them on this
+    /// machine, under the host's stricter rules.
+    fn rehearsal_target(&self) -> Target {
+        match self.settings.rehearsal.backend {
+            sandbox::Backend::Host => Target::Host,
+            sandbox::Backend::Overlay | sandbox::Backend::DryRun => Target::Sandbox,
+        }
+    }
+
+    fn check_budgets(&self) -> Result<(), Ending> {
+        if self.settings.interrupted.load(Ordering::SeqCst) {
+            return Err(ending(Outcome::Interrupted, "interrupted"));
+        }
+        if self.step >= self.settings.max_steps {
+            return Err(ending(
+                Outcome::NoRoute,
+                format!(
+                    "the step budget ({}) ran out before the install was verified; raise it with --max-steps",
+                    self.settings.max_steps
+                ),
+            ));
+        }
+        if self.started.elapsed() >= self.settings.timeout {
+            return Err(ending(
+                Outcome::NoRoute,
+                format!(
+                    "the time budget ({}s) ran out before the install was verified; raise it with --timeout",
+                    self.settings.timeout.as_secs()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn note(&mut self, note: Note, sandbox: &mut dyn Sandbox) -> Result<(), Ending> {
+        match note {
+            Note::RouteChosen { route, reason } => {
+                self.route = Some(route.clone());
+                self.route_first_step = self.verified.len();
+                self.route_start = if sandbox.tracks_changes() {
+                    Some(
+                        tokio::task::block_in_place(|| sandbox.snapshot())
+                            .map_err(|error| sandbox_ending(&error))?,
+                    )
+                } else {
+                    None
+                };
+                self.outputs.emit(Event::RouteChosen { route, reason });
+            }
+            Note::RouteAbandoned { route, reason } => {
+                if let Some(snapshot) = self.route_start.take() {
+                    tokio::task::block_in_place(|| sandbox.rollback(snapshot))
+                        .map_err(|error| sandbox_ending(&error))?;
+                    self.state_version += 1;
+                }
+                self.verified.truncate(self.route_first_step);
+                self.route = None;
+                self.outputs.emit(Event::RouteAbandoned { route, reason });
+            }
+            Note::Repair {
+                rule,
+                reason,
+                commands,
+            } => self.outputs.emit(Event::Repair {
+                rule,
+                reason,
+                commands,
+            }),
+        }
+        Ok(())
+    }
+
+    /// Policy, snapshot, run, roll back on failure.
+    fn run_step(
+        &mut self,
+        sandbox: &mut dyn Sandbox,
+        command: &str,
+        purpose: &str,
+        source: Option<&str>,
+    ) -> Result<ActionResult, Ending> {
+        self.step += 1;
+        let step = self.step;
+        let verdict = self.settings.policy.check(command, self.rehearsal_target());
+        let risks: Vec<String> = verdict
+            .classes()
+            .iter()
+            .map(|class| class.name().to_string())
+            .collect();
+        let mut reasons = verdict.reasons();
+        let mut decision = verdict.decision.name().to_string();
+        let refusal = match verdict.resolve(self.settings.interaction) {
+            Resolution::Run => None,
+            Resolution::Prompt => {
+                if confirm(&format!(
+                    "Run `{command}` in the sandbox? ({})",
+                    reasons.join("; ")
+                )) {
+                    None
+                } else {
+                    Some("refused by the user".to_string())
+                }
+            }
+            Resolution::Refuse { message } => Some(message),
+        };
+        if self
+            .failed_at
+            .iter()
+            .any(|(failed, version)| failed == command && *version == self.state_version)
+        {
+            decision = "deny".to_string();
+            reasons = vec![format!(
+                "loop: `{command}` already failed and nothing changed since"
+            )];
+        } else if let Some(message) = &refusal {
+            decision = "deny".to_string();
+            reasons.push(message.clone());
+        }
+        self.outputs.emit(Event::Decision {
+            step,
+            command: command.to_string(),
+            decision: decision.clone(),
+            risks: risks.clone(),
+            reasons: reasons.clone(),
+        });
+        if decision == "deny" {
+            return Ok(ActionResult::Denied { reasons });
+        }
+
+        let snapshot = if sandbox.tracks_changes() {
+            Some(
+                tokio::task::block_in_place(|| sandbox.snapshot())
+                    .map_err(|error| sandbox_ending(&error))?,
+            )
+        } else {
+            None
+        };
+        let target = self.rehearsal_target().name();
+        let observation = self.exec(sandbox, step, command, purpose, target, None)?;
+        // The dry-run backend executes nothing: every step counts as run, for the plan.
+        let success = observation.success() || !observation.executed;
+        if success {
+            self.state_version += 1;
+            self.verified.push(VerifiedStep {
+                command: command.to_string(),
+                purpose: purpose.to_string(),
+                source: source.map(str::to_string),
+                risks,
+            });
+        } else {
+            self.failed_at
+                .push((command.to_string(), self.state_version));
+            if let Some(snapshot) = snapshot {
+                tokio::task::block_in_place(|| sandbox.rollback(snapshot))
+                    .map_err(|error| sandbox_ending(&error))?;
+                self.outputs.emit(Event::RolledBack { step });
+            }
+        }
+        Ok(ActionResult::Ran {
+            exit_status: observation.exit_code,
+            timed_out: observation.timed_out,
+            output: combined_output(&observation),
+        })
+    }
+
+    /// Runs a command with streaming output events.
+    fn exec(
+        &mut self,
+        sandbox: &mut dyn Sandbox,
+        step: usize,
+        command: &str,
+        purpose: &str,
+        target: &str,
+        timeout: Option<Duration>,
+    ) -> Result<Observation, Ending> {
+        self.outputs.emit(Event::StepStarted {
+            step,
+            command: command.to_string(),
+            purpose: purpose.to_string(),
+            target: target.to_string(),
+        });
+        let remaining = self.settings.timeout.saturating_sub(self.started.elapsed());
+        let mut request = ExecRequest::new(command);
+        let limit = match (timeout, self.settings.rehearsal.limits.timeout) {
+            (Some(given), _) => given.min(remaining),
+            (None, Some(default)) => default.min(remaining),
+            (None, None) => remaining,
+        };
+        request = request.with_timeout(limit.max(Duration::from_secs(1)));
+        let outputs = &mut *self.outputs;
+        let result = tokio::task::block_in_place(|| {
+            sandbox.exec(&request, &mut |stream, line| {
+                let stream = match stream {
+                    sandbox::Stream::Stdout => EventStream::Stdout,
+                    sandbox::Stream::Stderr => EventStream::Stderr,
+                };
+                outputs.emit(Event::Output {
+                    step,
+                    stream,
+                    line: line.to_string(),
+                });
+            })
+        });
+        let observation = result.map_err(|error| sandbox_ending(&error))?;
+        self.outputs.emit(Event::StepFinished {
+            step,
+            exit_status: observation.exit_code,
+            duration_ms: observation.duration.as_millis() as u64,
+            timed_out: observation.timed_out,
+        });
+        Ok(observation)
+    }
+
+    /// Runs one check in a fresh login shell: a PATH change that only lived in one earlier
+    /// command does not count, and the installer's own exit status is never the proof.
+    fn verify_one(
+        &mut self,
+        sandbox: &mut dyn Sandbox,
+        command: &str,
+        target: &str,
+    ) -> Result<Option<FailedCheck>, Ending> {
+        let wrapped = login_shell_command(command);
+        let request = ExecRequest::new(wrapped).with_timeout(Duration::from_secs(60));
+        if self.settings.interrupted.load(Ordering::SeqCst) {
+            return Err(ending(Outcome::Interrupted, "interrupted"));
+        }
+        let observation = tokio::task::block_in_place(|| sandbox.exec(&request, &mut |_, _| {}))
+            .map_err(|error| sandbox_ending(&error))?;
+        let passed = observation.success();
+        let output = combined_output(&observation);
+        let detail = if passed {
+            observation
+                .stdout
+                .text()
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_string()
+        } else {
+            format!("{}: {}", observation.outcome(), output.trim())
+        };
+        self.outputs.emit(Event::Verification {
+            command: command.to_string(),
+            passed,
+            target: target.to_string(),
+            detail,
+        });
+        Ok((!passed).then(|| FailedCheck {
+            command: command.to_string(),
+            exit_status: observation.exit_code,
+            output,
+        }))
+    }
+
+    /// Reads the facts the agent plans with from inside the sandbox: the rehearsal may run on
+    /// a different root filesystem than the host the probe describes.
+    fn facts(&mut self, sandbox: &mut dyn Sandbox) -> Result<Facts, Ending> {
+        let request = ExecRequest::new(facts_script()).with_timeout(Duration::from_secs(20));
+        let observation = tokio::task::block_in_place(|| sandbox.exec(&request, &mut |_, _| {}))
+            .map_err(|error| sandbox_ending(&error))?;
+        if !observation.executed {
+            // A dry run executes nothing, not even this script: read the base from outside.
+            return Ok(facts_of_base(&self.settings.rehearsal.base));
+        }
+        Ok(parse_facts(&observation.stdout.text()))
+    }
+
+    /// The executables the run added so far, for the renamed-binary repair. Only computed when
+    /// a verification failed: listing the delta after an install of tens of thousands of files
+    /// costs seconds. A failed listing only weakens that repair; it is no reason to stop.
+    fn new_executables(&self, sandbox: &mut dyn Sandbox) -> Vec<String> {
+        if !sandbox.tracks_changes() {
+            return Vec::new();
+        }
+        tokio::task::block_in_place(|| sandbox.delta())
+            .map(|delta| new_executables(&delta))
+            .unwrap_or_default()
+    }
+
+    async fn after_rehearsal(
+        &mut self,
+        sandbox: &mut dyn Sandbox,
+        agent_kind: &str,
+        verification: Vec<String>,
+    ) -> Ending {
+        if sandbox.tracks_changes() {
+            match tokio::task::block_in_place(|| sandbox.delta()) {
+                Ok(delta) => {
+                    let (added, modified, deleted) = delta.counts();
+                    let bytes = delta.visible().map(|change| change.entry.size).sum();
+                    let summary = delta
+                        .visible()
+                        .map(|change| format!("{} {}", change.kind.marker(), change.path))
+                        .collect();
+                    self.outputs.emit(Event::Delta {
+                        added,
+                        modified,
+                        deleted,
+                        bytes,
+                        summary,
+                    });
+                }
+                Err(error) => self.outputs.emit(Event::Warning {
+                    message: format!("could not list the sandbox's changes: {error}"),
+                }),
+            }
+            if let Some(path) = &self.settings.export_layer
+                && let Err(error) = tokio::task::block_in_place(|| sandbox.export_layer(path))
+            {
+                return ending(
+                    Outcome::Error,
+                    format!("could not write the layer {}: {error}", path.display()),
+                );
+            }
+        }
+        if let Some(path) = &self.settings.plan_out {
+            let plan = PlanFile {
+                schema_version: 1,
+                doc: PlanDoc {
+                    source: self.doc.source.clone(),
+                    sha256: self.doc.sha256.clone(),
+                },
+                route: self.route.clone(),
+                agent: agent_kind.to_string(),
+                steps: self.verified.clone(),
+                verification: verification.clone(),
+            };
+            let written = serde_json::to_string_pretty(&plan)
+                .map_err(std::io::Error::other)
+                .and_then(|text| std::fs::write(path, text + "\n"));
+            if let Err(error) = written {
+                return ending(
+                    Outcome::Error,
+                    format!("could not write the plan {}: {error}", path.display()),
+                );
+            }
+        }
+        let route = self.route.clone().unwrap_or_default();
+        match self.settings.rehearsal.backend {
+            sandbox::Backend::DryRun => {
+                return ending(
+                    Outcome::Planned,
+                    format!(
+                        "dry run: {} step(s) via {route} would run; nothing was executed",
+                        self.verified.len()
+                    ),
+                );
+            }
+            sandbox::Backend::Host => {
+                return ending(
+                    Outcome::Installed,
+                    format!("installed on this machine via {route} and verified"),
+                );
+            }
+            sandbox::Backend::Overlay => {}
+        }
+        let apply = match self.settings.apply {
+            ApplyMode::Apply => true,
+            ApplyMode::NoApply => false,
+            ApplyMode::Ask => {
+                self.settings.interaction.terminal
+                    && confirm(&format!(
+                        "The rehearsal passed ({} step(s) via {route}). Apply them to this machine?",
+                        self.verified.len()
+                    ))
+            }
+        };
+        if !apply {
+            return ending(
+                Outcome::Verified,
+                format!(
+                    "rehearsed and verified in the sandbox via {route}; nothing was changed on this machine (pass --apply to install it)"
+                ),
+            );
+        }
+        self.apply(verification).await
+    }
+
+    /// Replays exactly the verified steps on the target under the host policy, then verifies
+    /// there again.
+    async fn apply(&mut self, verification: Vec<String>) -> Ending {
+        // Check every step against the host policy before the first one runs, so a refusal
+        // never leaves the target half-installed.
+        for step in &self.verified {
+            let verdict = self.settings.policy.check(&step.command, Target::Host);
+            let refusal = match verdict.resolve(self.settings.interaction) {
+                Resolution::Run => None,
+                Resolution::Prompt => (!confirm(&format!(
+                    "Run `{}` on this machine? ({})",
+                    step.command,
+                    verdict.reasons().join("; ")
+                )))
+                .then(|| "refused by the user".to_string()),
+                Resolution::Refuse { message } => Some(message),
+            };
+            if let Some(message) = refusal {
+                return ending(Outcome::Refused, format!("not applied: {message}"));
+            }
+        }
+        let mut config = SandboxConfig::new(sandbox::Backend::Host);
+        config.limits = self.settings.rehearsal.limits.clone();
+        config.env_passthrough = self.settings.rehearsal.env_passthrough.clone();
+        let opened = tokio::task::block_in_place(|| sandbox::open(config));
+        let mut target = match opened {
+            Ok(target) => target,
+            Err(error) => return sandbox_ending(&error),
+        };
+        let steps = self.verified.clone();
+        let mut result = None;
+        for step in &steps {
+            self.step += 1;
+            let number = self.step;
+            self.outputs.emit(Event::Decision {
+                step: number,
+                command: step.command.clone(),
+                decision: "allow".to_string(),
+                risks: step.risks.clone(),
+                reasons: vec!["verified in the rehearsal".to_string()],
+            });
+            match self.exec(
+                target.as_mut(),
+                number,
+                &step.command,
+                &step.purpose,
+                "host",
+                None,
+            ) {
+                Ok(observation) if observation.success() => {}
+                Ok(observation) => {
+                    result = Some(ending(
+                        Outcome::Error,
+                        format!(
+                            "`{}` passed in the rehearsal but {} on this machine",
+                            step.command,
+                            observation.outcome()
+                        ),
+                    ));
+                    break;
+                }
+                Err(ending) => {
+                    result = Some(ending);
+                    break;
+                }
+            }
+        }
+        if result.is_none() {
+            let mut failed = 0;
+            for command in &verification {
+                match self.verify_one(target.as_mut(), command, "host") {
+                    Ok(None) => {}
+                    Ok(Some(_)) => failed += 1,
+                    Err(ending) => {
+                        result = Some(ending);
+                        break;
+                    }
+                }
+            }
+            if result.is_none() {
+                result = Some(if failed == 0 {
+                    ending(Outcome::Installed, "installed and verified on this machine")
+                } else {
+                    ending(
+                        Outcome::VerificationFailed,
+                        format!(
+                            "{failed} verification command(s) failed on this machine after the steps were applied"
+                        ),
+                    )
+                });
+            }
+        }
+        let _ = tokio::task::block_in_place(|| target.discard());
+        result.unwrap_or_else(|| ending(Outcome::Error, "apply ended without a result"))
+    }
+}
+
+fn sandbox_ending(error: &SandboxError) -> Ending {
+    let status = error.exit_status();
+    let outcome = match status {
+        crate::ExitStatus::Interrupted => Outcome::Interrupted,
+        _ => Outcome::Error,
+    };
+    let hint = error
+        .hint()
+        .map(|hint| format!(" — {hint}"))
+        .unwrap_or_default();
+    (outcome, status.code(), format!("{error}{hint}"))
+}
+
+/// Asks a yes/no question on the terminal; anything but a clear yes is no.
+fn confirm(question: &str) -> bool {
+    dialoguer::Confirm::new()
+        .with_prompt(question)
+        .default(false)
+        .interact()
+        .unwrap_or(false)
+}
+
+/// The verification commands of a run: the doc's strongest kind of check, then `--verify`.
+pub fn verification_commands(doc: &Doc, extra: &[String]) -> Vec<String> {
+    let strongest = doc.verification.iter().map(|check| check.origin).min();
+    let mut commands: Vec<String> = match strongest {
+        Some(origin) => doc
+            .verification
+            .iter()
+            .filter(|check| check.origin == origin)
+            .take(if origin == VerificationOrigin::FrontMatter {
+                usize::MAX
+            } else {
+                3
+            })
+            .map(|check| check.command.clone())
+            .collect(),
+        None => Vec::new(),
+    };
+    commands.extend(extra.iter().cloned());
+    if commands.is_empty()
+        && let Some(name) = &doc.name
+    {
+        let program = name.trim().to_ascii_lowercase().replace(' ', "-");
+        commands.push(format!("{program} --version"));
+    }
+    commands.dedup();
+    commands
+}
+
+fn login_shell_command(command: &str) -> String {
+    let quoted = format!("'{}'", command.replace('\'', r"'\''"));
+    format!(
+        "cd / && if command -v bash >/dev/null 2>&1; then exec env -i HOME=\"$HOME\" USER=\"${{USER:-root}}\" LANG=C.UTF-8 TERM=dumb bash -l -c {quoted}; else exec env -i HOME=\"$HOME\" LANG=C.UTF-8 TERM=dumb sh -l -c {quoted}; fi"
+    )
+}
+
+fn write_file_command(path: &str, content: &str) -> String {
+    let mut marker = "AGENT_INSTALL_EOF".to_string();
+    while content.contains(&marker) {
+        marker.push('_');
+    }
+    let quoted_path = format!("'{}'", path.replace('\'', r"'\''"));
+    format!(
+        "mkdir -p \"$(dirname {quoted_path})\" && cat > {quoted_path} <<'{marker}'\n{content}\n{marker}"
+    )
+}
+
+fn combined_output(observation: &Observation) -> String {
+    let stdout = observation.stdout.text();
+    let stderr = observation.stderr.text();
+    match (stdout.trim().is_empty(), stderr.trim().is_empty()) {
+        (true, _) => stderr,
+        (false, true) => stdout,
+        (false, false) => format!("{stdout}\n{stderr}"),
+    }
+}
+
+/// The commands whose presence the offline agent plans with.
+const FACT_TOOLS: &[&str] = &[
+    "sudo", "apt", "apt-get", "dpkg", "dnf", "yum", "pacman", "apk", "zypper", "brew", "python",
+    "python3", "pip", "pip3", "pipx", "uv", "npm", "node", "cargo", "rustc", "go", "gem", "curl",
+    "wget", "git", "make", "cc", "gcc", "tar", "gzip", "unzip", "xz", "gpg", "sh", "bash",
+];
+
+/// Prints what the offline agent needs to know about the sandbox, one `key=value` per line.
+fn facts_script() -> String {
+    format!(
+        r#"if [ -r /etc/os-release ]; then . /etc/os-release; fi
+echo "id=${{ID:-}}"
+echo "id_like=${{ID_LIKE:-}}"
+echo "uid=$(id -u 2>/dev/null || echo 0)"
+for tool in {}; do
+  if command -v "$tool" >/dev/null 2>&1; then echo "has=$tool"; fi
+done
+if command -v sudo >/dev/null 2>&1 && sudo -n true >/dev/null 2>&1; then echo "sudo=yes"; fi
+"#,
+        FACT_TOOLS.join(" ")
+    )
+}
+
+/// The facts of a root filesystem read from outside it, for a dry run: its os-release, the
+/// tools in its usual bin directories, and this process's user. `sudo` is never assumed to work.
+fn facts_of_base(base: &std::path::Path) -> Facts {
+    let mut text = String::new();
+    let os_release = std::fs::read_to_string(base.join("etc/os-release"))
+        .or_else(|_| std::fs::read_to_string(base.join("usr/lib/os-release")))
+        .unwrap_or_default();
+    for line in os_release.lines() {
+        if let Some((key @ ("ID" | "ID_LIKE"), value)) = line.split_once('=') {
+            let value = value.trim().trim_matches(|c| c == '"' || c == '\'');
+            text.push_str(&format!("{}={value}\n", key.to_ascii_lowercase()));
+        }
+    }
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let uid = unsafe { libc::geteuid() };
+    text.push_str(&format!("uid={uid}\n"));
+    const BIN_DIRECTORIES: &[&str] = &[
+        "usr/local/sbin",
+        "usr/local/bin",
+        "usr/sbin",
+        "usr/bin",
+        "sbin",
+        "bin",
+    ];
+    for tool in FACT_TOOLS {
+        if BIN_DIRECTORIES
+            .iter()
+            .any(|directory| base.join(directory).join(tool).exists())
+        {
+            text.push_str(&format!("has={tool}\n"));
+        }
+    }
+    parse_facts(&text)
+}
+
+fn parse_facts(text: &str) -> Facts {
+    let mut facts = Facts::default();
+    let mut id = String::new();
+    let mut id_like = Vec::new();
+    for line in text.lines() {
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
+        match key {
+            "id" => id = value.trim().to_string(),
+            "id_like" => id_like = value.split_whitespace().map(str::to_string).collect(),
+            "uid" => facts.is_root = value.trim() == "0",
+            "has" => facts.commands.push(value.trim().to_string()),
+            "sudo" => facts.can_sudo = value.trim() == "yes",
+            _ => {}
+        }
+    }
+    facts.family = Family::from_distro(&id, &id_like);
+    facts
+}
+
+/// Executables the run added: files and symlinks directly in a `bin`, `sbin` or `games`
+/// directory.
+fn new_executables(delta: &sandbox::Delta) -> Vec<String> {
+    delta
+        .changes
+        .iter()
+        .filter(|change| change.kind == sandbox::ChangeKind::Added)
+        .filter(|change| match change.entry.file_type {
+            sandbox::FileType::File => change.entry.mode & 0o111 != 0,
+            sandbox::FileType::Symlink => true,
+            _ => false,
+        })
+        .filter(|change| {
+            change.path.rsplit_once('/').is_some_and(|(directory, _)| {
+                directory.ends_with("/bin")
+                    || directory.ends_with("/sbin")
+                    || directory.ends_with("/games")
+            })
+        })
+        .map(|change| change.path.clone())
+        .collect()
+}
+
+fn describe_facts(facts: &Facts) -> String {
+    let family = facts
+        .family
+        .map(|family| format!("{family:?}").to_lowercase())
+        .unwrap_or_else(|| "unknown distro".to_string());
+    let user = if facts.is_root {
+        "root"
+    } else if facts.can_sudo {
+        "user with sudo"
+    } else {
+        "user without sudo"
+    };
+    format!("{family}, {user}, {} tools found", facts.commands.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn facts_are_parsed_from_the_probe_script_output() {
+        let facts = parse_facts("id=debian\nid_like=\nuid=0\nhas=apt-get\nhas=python3\n");
+        assert_eq!(facts.family, Some(Family::Debian));
+        assert!(facts.is_root && !facts.can_sudo);
+        assert!(facts.has("python3") && !facts.has("python"));
+        let facts = parse_facts("id=linuxmint\nid_like=ubuntu debian\nuid=1000\nsudo=yes\n");
+        assert_eq!(facts.family, Some(Family::Debian));
+        assert!(!facts.is_root && facts.can_sudo);
+    }
+
+    #[test]
+    fn login_shell_quotes_the_command() {
+        let wrapped = login_shell_command("echo 'it''s' && jq --version");
+        assert!(
+            wrapped.contains(r"bash -l -c 'echo '\''it'\'''\''s'\'' && jq --version'"),
+            "{wrapped}"
+        );
+    }
+
+    #[test]
+    fn written_files_cannot_end_their_heredoc_early() {
+        let command = write_file_command("/etc/x.conf", "a\nAGENT_INSTALL_EOF\nb");
+        assert!(command.contains("<<'AGENT_INSTALL_EOF_'"), "{command}");
+    }
+}
