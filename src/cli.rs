@@ -102,7 +102,8 @@ pub enum SandboxCommand {
     ///
     /// The host is never changed: the command sees the host root (or `--base`) through a
     /// copy-on-write overlay, and its changes are listed afterwards (`--keep` keeps them,
-    /// `--export-layer` writes them as an OCI tar layer).
+    /// `--export-layer` writes them as an OCI tar layer). Exit status: 0 when the command
+    /// succeeded, 1 when it failed or timed out, 7 when the sandbox cannot start here.
     Exec(SandboxExecArgs),
 }
 

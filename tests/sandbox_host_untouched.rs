@@ -197,7 +197,8 @@ fn secret_paths_of_the_host_are_masked() {
             "--",
             &format!(
                 "ls -A {h}/.ssh {h}/.aws; cat {h}/.netrc {h}/.cargo/credentials.toml; \
-                 cat {h}/visible.txt; echo mine > {h}/.ssh/known_hosts && echo writable"
+                 cat {h}/visible.txt; echo mine > {h}/.ssh/known_hosts && echo writable; \
+                 umount {h}/.ssh 2>/dev/null || echo the mask stays; ls -A {h}/.ssh"
             ),
         ])
         .env("TMPDIR", temp.path())
@@ -211,7 +212,7 @@ fn secret_paths_of_the_host_are_masked() {
     );
     assert_eq!(
         stdout,
-        format!("{h}/.aws:\n\n{h}/.ssh:\nnot a secret\nwritable\n"),
+        format!("{h}/.aws:\n\n{h}/.ssh:\nnot a secret\nwritable\nthe mask stays\nknown_hosts\n"),
         "secrets must be masked"
     );
     assert!(!home.join(".ssh/known_hosts").exists());

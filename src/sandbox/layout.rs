@@ -430,6 +430,50 @@ pub(crate) fn overlay_options(
     )
 }
 
+/// The overlay that shows the host root under `base/` (see the module docs): `lowerdir=/` with an
+/// upper dir nothing ever writes to (a lower-only overlay would need two lower layers, and any
+/// second one on the root filesystem would overlap `/`).
+pub(crate) fn base_view_options() -> String {
+    format!(
+        "lowerdir=/,upperdir={SCRATCH}/base-upper,workdir={SCRATCH}/base-work,index=off,\
+         metacopy=off,redirect_dir=off"
+    )
+}
+
+/// Whether the synthetic layer has a directory for a mount at `target` (it holds `/etc` and,
+/// for bases that lack them, mount points at the root).
+pub(crate) fn synthetic_covers(target: &str) -> bool {
+    target == "/" || target == "/etc"
+}
+
+/// Builds the scratch contents in the helper (run inside its mount namespace, with the
+/// session directory as working directory and a fresh tmpfs on `scratch/`).
+pub(crate) fn build_scratch(
+    base: &Path,
+    skeletons: &[(usize, PathBuf, String)],
+    base_view: bool,
+) -> io::Result<()> {
+    let synthetic = Path::new(SYNTHETIC);
+    build_synthetic(synthetic, base)?;
+    for (index, host, target) in skeletons {
+        build_skeleton(
+            &Path::new(SKELETONS).join(index.to_string()),
+            host,
+            synthetic,
+            target,
+        )?;
+    }
+    if base_view {
+        fs::create_dir(BASE_VIEW)?;
+        let upper = Path::new(SCRATCH).join("base-upper");
+        fs::create_dir(&upper)?;
+        copy_attributes(Path::new("/"), &upper);
+        fs::create_dir(Path::new(SCRATCH).join("base-work"))?;
+    }
+    fs::create_dir(MERGED)?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -495,48 +539,4 @@ mod tests {
         assert_eq!(unescape_mountinfo("/a\\040b"), "/a b");
         assert_eq!(unescape_mountinfo("/plain"), "/plain");
     }
-}
-
-/// The overlay that shows the host root under `base/` (see the module docs): `lowerdir=/` with an
-/// upper dir nothing ever writes to (a lower-only overlay would need two lower layers, and any
-/// second one on the root filesystem would overlap `/`).
-pub(crate) fn base_view_options() -> String {
-    format!(
-        "lowerdir=/,upperdir={SCRATCH}/base-upper,workdir={SCRATCH}/base-work,index=off,\
-         metacopy=off,redirect_dir=off"
-    )
-}
-
-/// Whether the synthetic layer has a directory for a mount at `target` (it holds `/etc` and,
-/// for bases that lack them, mount points at the root).
-pub(crate) fn synthetic_covers(target: &str) -> bool {
-    target == "/" || target == "/etc"
-}
-
-/// Builds the scratch contents in the helper (run inside its mount namespace, with the
-/// session directory as working directory and a fresh tmpfs on `scratch/`).
-pub(crate) fn build_scratch(
-    base: &Path,
-    skeletons: &[(usize, PathBuf, String)],
-    base_view: bool,
-) -> io::Result<()> {
-    let synthetic = Path::new(SYNTHETIC);
-    build_synthetic(synthetic, base)?;
-    for (index, host, target) in skeletons {
-        build_skeleton(
-            &Path::new(SKELETONS).join(index.to_string()),
-            host,
-            synthetic,
-            target,
-        )?;
-    }
-    if base_view {
-        fs::create_dir(BASE_VIEW)?;
-        let upper = Path::new(SCRATCH).join("base-upper");
-        fs::create_dir(&upper)?;
-        copy_attributes(Path::new("/"), &upper);
-        fs::create_dir(Path::new(SCRATCH).join("base-work"))?;
-    }
-    fs::create_dir(MERGED)?;
-    Ok(())
 }

@@ -17,7 +17,32 @@
 //!
 //! The API is synchronous and every type is `Send`: call it from a dedicated thread or from
 //! `tokio::task::spawn_blocking`, and use an [`Interrupter`] (cloneable, usable from any thread or
-//! a signal task) to kill a running command and its session.
+//! a signal task) to kill a running command and its session. From async code:
+//!
+//! ```no_run
+//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+//! use agent_install::sandbox::{self, Backend, ExecRequest, SandboxConfig};
+//!
+//! let mut session = tokio::task::spawn_blocking(|| {
+//!     sandbox::open(SandboxConfig::new(Backend::Overlay))
+//! })
+//! .await??;
+//! let interrupter = session.interrupter(); // e.g. for a Ctrl-C task
+//! let (lines, mut receiver) = tokio::sync::mpsc::unbounded_channel();
+//! let (session, observation) = tokio::task::spawn_blocking(move || {
+//!     let request = ExecRequest::new("apt-get install -y jq");
+//!     let observation = session.exec(&request, &mut |stream, line| {
+//!         let _ = lines.send((stream, line.to_string())); // to the UI, as they come
+//!     });
+//!     (session, observation)
+//! })
+//! .await?;
+//! while let Some((_stream, _line)) = receiver.recv().await {}
+//! println!("{}", observation?.outcome());
+//! # drop((session, interrupter));
+//! # Ok(())
+//! # }
+//! ```
 
 pub mod config;
 pub mod delta;

@@ -100,6 +100,8 @@ struct Prepared {
     environment: Vec<CString>,
     cwd: CString,
     limits: Vec<(libc::__rlimit_resource_t, libc::rlim_t)>,
+    /// Capabilities removed from the bounding set (in a sandbox only).
+    dropped_capabilities: Vec<libc::c_int>,
 }
 
 /// One output pipe being read.
@@ -377,6 +379,11 @@ impl Server {
             environment,
             cwd: CString::new(cwd).map_err(invalid)?,
             limits,
+            dropped_capabilities: if self.scope == KillScope::Namespace {
+                capabilities_to_drop()
+            } else {
+                Vec::new()
+            },
         })
     }
 
@@ -415,6 +422,38 @@ impl Server {
             std::thread::sleep(Duration::from_millis(2));
         }
     }
+}
+
+/// Capabilities a sandboxed root keeps: the set container engines grant by default, enough for
+/// package managers (ownership, setuid helpers such as apt's `_apt` user, chroot, raw sockets for
+/// ping). Everything else leaves the bounding set before exec: without CAP_SYS_ADMIN a command
+/// cannot unmount the masks over secret paths or remount /proc/sys and /sys writable, and
+/// CAP_SYS_MODULE, CAP_SYS_RAWIO, CAP_SYS_TIME, ... would reach past the namespaces to the host.
+const KEPT_CAPABILITIES: &[libc::c_int] = &[
+    0,  // CAP_CHOWN
+    1,  // CAP_DAC_OVERRIDE
+    3,  // CAP_FOWNER
+    4,  // CAP_FSETID
+    5,  // CAP_KILL
+    6,  // CAP_SETGID
+    7,  // CAP_SETUID
+    8,  // CAP_SETPCAP
+    10, // CAP_NET_BIND_SERVICE
+    13, // CAP_NET_RAW
+    18, // CAP_SYS_CHROOT
+    27, // CAP_MKNOD
+    29, // CAP_AUDIT_WRITE
+    31, // CAP_SETFCAP
+];
+
+fn capabilities_to_drop() -> Vec<libc::c_int> {
+    let last: libc::c_int = std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
+        .ok()
+        .and_then(|text| text.trim().parse().ok())
+        .unwrap_or(40);
+    (0..=last)
+        .filter(|capability| !KEPT_CAPABILITIES.contains(capability))
+        .collect()
 }
 
 /// This process's children, from `/proc/self/task/<tid>/children` (one thread here).
@@ -512,6 +551,9 @@ fn exec_child(prepared: &Prepared, null: RawFd, stdout: RawFd, stderr: RawFd, st
             libc::fcntl(state, libc::F_SETFD, 0);
         } else {
             libc::dup2(state, STATE_FD);
+        }
+        for capability in &prepared.dropped_capabilities {
+            libc::prctl(libc::PR_CAPBSET_DROP, *capability as libc::c_ulong, 0, 0, 0);
         }
         for (resource, value) in &prepared.limits {
             let limit = libc::rlimit {
