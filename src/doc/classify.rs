@@ -8,7 +8,8 @@
 //!
 //! Everything here is judgement from words; the rules are tables so they are easy to extend.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::LazyLock;
 
 use super::shell::{SimpleCommand, simple_commands};
 use super::{Platform, RouteKind, Shell};
@@ -954,21 +955,6 @@ fn words_of(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// Whether `words` holds `phrase` (one or more words) as consecutive words.
-fn has_phrase(words: &[String], phrase: &str) -> bool {
-    // Most phrases are one word; this runs for every heading and lead, so keep it cheap.
-    let Some((first, rest)) = phrase.split_once(' ') else {
-        return words.iter().any(|word| word == phrase);
-    };
-    words.iter().enumerate().any(|(index, word)| {
-        word == first && {
-            let mut following = words[index + 1..].iter();
-            rest.split(' ')
-                .all(|want| following.next().is_some_and(|word| word == want))
-        }
-    })
-}
-
 /// Platforms named by words in running text or headings.
 const PLATFORM_WORDS: &[(&str, Platform)] = &[
     ("debian", Platform::Debian),
@@ -1163,31 +1149,103 @@ const USAGE_PHRASES: &[&str] = &[
     "run",
 ];
 
+/// What a phrase of the tables above means.
+#[derive(Debug, Clone, Copy)]
+enum Meaning {
+    Platform(Platform),
+    Kind(RouteKind),
+    Prerequisite,
+    Verify,
+    Excluded,
+    Usage,
+    /// "install", "get", "set up": with "first", a prerequisite.
+    Installing,
+    First,
+}
+
+/// The phrase tables indexed by their first word, so that reading a heading or a line costs
+/// one lookup per word instead of a scan of every table.
+static VOCABULARY: LazyLock<HashMap<&'static str, Vec<(&'static str, Meaning)>>> =
+    LazyLock::new(|| {
+        let mut vocabulary: HashMap<&'static str, Vec<(&'static str, Meaning)>> = HashMap::new();
+        let mut add = |phrase: &'static str, meaning: Meaning| {
+            let first = phrase.split(' ').next().unwrap_or(phrase);
+            vocabulary.entry(first).or_default().push((phrase, meaning));
+        };
+        for (phrase, platform) in PLATFORM_WORDS {
+            add(phrase, Meaning::Platform(*platform));
+        }
+        for (phrase, kind) in KIND_WORDS {
+            add(phrase, Meaning::Kind(*kind));
+        }
+        for (phrases, meaning) in [
+            (PREREQUISITE_PHRASES, Meaning::Prerequisite),
+            (VERIFY_PHRASES, Meaning::Verify),
+            (EXCLUDED_PHRASES, Meaning::Excluded),
+            (USAGE_PHRASES, Meaning::Usage),
+            (
+                &["install", "installing", "get", "set", "setup"][..],
+                Meaning::Installing,
+            ),
+            (&["first"][..], Meaning::First),
+        ] {
+            for phrase in phrases {
+                add(phrase, meaning);
+            }
+        }
+        vocabulary
+    });
+
+/// The meanings of the phrases that occur in `words`.
+fn meanings(words: &[String]) -> impl Iterator<Item = Meaning> + '_ {
+    words.iter().enumerate().flat_map(move |(index, word)| {
+        VOCABULARY
+            .get(word.as_str())
+            .into_iter()
+            .flatten()
+            .filter(move |(phrase, _)| {
+                let mut following = words[index..].iter();
+                phrase
+                    .split(' ')
+                    .all(|want| following.next().is_some_and(|word| word == want))
+            })
+            .map(|(_, meaning)| *meaning)
+    })
+}
+
 /// Reads a heading.
 pub(crate) fn title_label(title: &str) -> Label {
     let words = words_of(title);
-    let any = |phrases: &[&str]| phrases.iter().any(|phrase| has_phrase(&words, phrase));
-    let platforms = platforms_in_words(&words);
-    let kinds: BTreeSet<RouteKind> = KIND_WORDS
-        .iter()
-        .filter(|(phrase, _)| has_phrase(&words, phrase))
-        .map(|(_, kind)| *kind)
-        .collect();
+    let mut platforms = BTreeSet::new();
+    let mut kinds = BTreeSet::new();
+    let (mut prerequisite, mut verify, mut excluded, mut usage) = (false, false, false, false);
+    let (mut installing, mut first) = (false, false);
+    for meaning in meanings(&words) {
+        match meaning {
+            Meaning::Platform(platform) => {
+                platforms.insert(platform);
+            }
+            Meaning::Kind(kind) => {
+                kinds.insert(kind);
+            }
+            Meaning::Prerequisite => prerequisite = true,
+            Meaning::Verify => verify = true,
+            Meaning::Excluded => excluded = true,
+            Meaning::Usage => usage = true,
+            Meaning::Installing => installing = true,
+            Meaning::First => first = true,
+        }
+    }
     // "Install Rust first" is a prerequisite; "First steps" and "A first request" are usage.
-    let installing = ["install", "installing", "get", "set", "setup"]
-        .iter()
-        .any(|word| has_phrase(&words, word));
-    let first = has_phrase(&words, "first");
-    let prerequisite = any(PREREQUISITE_PHRASES) || (first && installing);
-    let role = if prerequisite {
+    let role = if prerequisite || (first && installing) {
         Role::Prerequisite
-    } else if any(VERIFY_PHRASES) {
+    } else if verify {
         Role::Verify
-    } else if any(EXCLUDED_PHRASES) {
+    } else if excluded {
         Role::Excluded
     } else if !platforms.is_empty() || !kinds.is_empty() {
         Role::Install
-    } else if any(USAGE_PHRASES) || first {
+    } else if usage || first {
         Role::Usage
     } else {
         Role::Neutral
@@ -1199,17 +1257,15 @@ pub(crate) fn title_label(title: &str) -> Label {
     }
 }
 
-fn platforms_in_words(words: &[String]) -> BTreeSet<Platform> {
-    PLATFORM_WORDS
-        .iter()
-        .filter(|(phrase, _)| has_phrase(words, phrase))
-        .map(|(_, platform)| *platform)
-        .collect()
-}
-
 /// Platforms named in a line of prose or a comment ("On Linux and macOS ...").
 pub(crate) fn platforms_in_text(text: &str) -> BTreeSet<Platform> {
-    platforms_in_words(&words_of(text))
+    let words = words_of(text);
+    meanings(&words)
+        .filter_map(|meaning| match meaning {
+            Meaning::Platform(platform) => Some(platform),
+            _ => None,
+        })
+        .collect()
 }
 
 #[cfg(test)]

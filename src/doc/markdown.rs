@@ -606,21 +606,22 @@ impl Walker {
     fn finish(mut self) -> Outline {
         // Inline code that repeats a command of a code block in the same section adds nothing
         // (`make install` in the prose after a block running `sudo make install`).
-        let block_commands: std::collections::HashSet<(&[String], &str)> = self
+        let block_commands: std::collections::HashSet<(Option<usize>, &str)> = self
             .outline
             .commands
             .iter()
-            .filter(|command| command.source != CommandSource::Inline)
-            .map(|command| (command.section.as_slice(), without_sudo(&command.text)))
+            .zip(&self.outline.contexts)
+            .filter(|(command, _)| command.source != CommandSource::Inline)
+            .map(|(command, context)| (context.section, without_sudo(&command.text)))
             .collect();
         let keep: Vec<bool> = self
             .outline
             .commands
             .iter()
-            .map(|command| {
+            .zip(&self.outline.contexts)
+            .map(|(command, context)| {
                 command.source != CommandSource::Inline
-                    || !block_commands
-                        .contains(&(command.section.as_slice(), without_sudo(&command.text)))
+                    || !block_commands.contains(&(context.section, without_sudo(&command.text)))
             })
             .collect();
         drop(block_commands);

@@ -911,7 +911,7 @@ impl SimpleCommand {
 /// Splits a command line into simple commands (at `|`, `&&`, `||`, `;`, `&`, line breaks and
 /// parentheses), skipping comments and heredoc bodies.
 pub(crate) fn simple_commands(text: &str) -> Vec<SimpleCommand> {
-    let characters: Vec<char> = text.chars().collect();
+    let characters: &[u8] = text.as_bytes();
     let mut splitter = Splitter::default();
     let mut heredocs: Vec<Heredoc> = Vec::new();
     let mut index = 0;
@@ -919,8 +919,8 @@ pub(crate) fn simple_commands(text: &str) -> Vec<SimpleCommand> {
         let character = characters[index];
         let next = characters.get(index + 1).copied();
         match character {
-            ' ' | '\t' | '\r' => splitter.finish_word(),
-            '\n' => {
+            b' ' | b'\t' | b'\r' => splitter.finish_word(),
+            b'\n' => {
                 splitter.finish_command(false);
                 index += 1;
                 for heredoc in heredocs.drain(..) {
@@ -928,14 +928,14 @@ pub(crate) fn simple_commands(text: &str) -> Vec<SimpleCommand> {
                     while index < characters.len() {
                         let end = characters[index..]
                             .iter()
-                            .position(|c| *c == '\n')
+                            .position(|c| *c == b'\n')
                             .map_or(characters.len(), |offset| index + offset);
-                        let line: String = characters[index..end].iter().collect();
+                        let line = std::str::from_utf8(&characters[index..end]).unwrap_or("");
                         index = (end + 1).min(characters.len());
                         let candidate = if heredoc.strip_tabs {
                             line.trim_start_matches('\t')
                         } else {
-                            &line
+                            line
                         };
                         if candidate.trim_end() == heredoc.delimiter {
                             break;
@@ -944,33 +944,33 @@ pub(crate) fn simple_commands(text: &str) -> Vec<SimpleCommand> {
                 }
                 continue;
             }
-            '\\' => {
+            b'\\' => {
                 if let Some(next) = next {
-                    if next != '\n' {
+                    if next != b'\n' {
                         splitter.push(next);
                     }
                     index += 1;
                 }
             }
-            '\'' => {
+            b'\'' => {
                 splitter.started_word();
                 index += 1;
                 while let Some(&inner) = characters.get(index) {
-                    if inner == '\'' {
+                    if inner == b'\'' {
                         break;
                     }
                     splitter.push(inner);
                     index += 1;
                 }
             }
-            '"' => {
+            b'"' => {
                 splitter.started_word();
                 index += 1;
                 while let Some(&inner) = characters.get(index) {
-                    if inner == '"' {
+                    if inner == b'"' {
                         break;
                     }
-                    if inner == '\\'
+                    if inner == b'\\'
                         && let Some(&escaped) = characters.get(index + 1)
                     {
                         splitter.push(escaped);
@@ -981,78 +981,79 @@ pub(crate) fn simple_commands(text: &str) -> Vec<SimpleCommand> {
                     index += 1;
                 }
             }
-            '#' if !splitter.in_word => {
-                while characters.get(index + 1).is_some_and(|c| *c != '\n') {
+            b'#' if !splitter.in_word => {
+                while characters.get(index + 1).is_some_and(|c| *c != b'\n') {
                     index += 1;
                 }
             }
-            '|' => {
-                if next == Some('|') {
+            b'|' => {
+                if next == Some(b'|') {
                     splitter.finish_command(false);
                     index += 1;
                 } else {
                     splitter.finish_command(true);
-                    if next == Some('&') {
+                    if next == Some(b'&') {
                         index += 1;
                     }
                 }
             }
-            '&' => {
-                if next == Some('&') {
+            b'&' => {
+                if next == Some(b'&') {
                     splitter.finish_command(false);
                     index += 1;
-                } else if next == Some('>') {
+                } else if next == Some(b'>') {
                     splitter.finish_word();
                     splitter.redirect_next = true;
                     index += 1;
-                    if characters.get(index + 1) == Some(&'>') {
+                    if characters.get(index + 1) == Some(&b'>') {
                         index += 1;
                     }
                 } else {
                     splitter.finish_command(false);
                 }
             }
-            ';' | '(' | ')' | '{' | '}' if !splitter.in_word => splitter.finish_command(false),
-            ';' | ')' => splitter.finish_command(false),
-            '$' if next == Some('(') => {
-                let end = balanced_end(&characters, index + 1);
+            b';' | b'(' | b')' | b'{' | b'}' if !splitter.in_word => splitter.finish_command(false),
+            b';' | b')' => splitter.finish_command(false),
+            b'$' if next == Some(b'(') => {
+                let end = balanced_end(characters, index + 1);
                 for inner in &characters[index..end] {
                     splitter.push(*inner);
                 }
                 index = end;
                 continue;
             }
-            '<' if next == Some('(') => {
-                let end = balanced_end(&characters, index + 1);
+            b'<' if next == Some(b'(') => {
+                let end = balanced_end(characters, index + 1);
                 for inner in &characters[index..end] {
                     splitter.push(*inner);
                 }
                 index = end;
                 continue;
             }
-            '<' if next == Some('<') && characters.get(index + 2) != Some(&'<') => {
+            b'<' if next == Some(b'<') && characters.get(index + 2) != Some(&b'<') => {
                 splitter.finish_word();
                 index += 2;
-                let strip_tabs = characters.get(index) == Some(&'-');
+                let strip_tabs = characters.get(index) == Some(&b'-');
                 if strip_tabs {
                     index += 1;
                 }
                 while characters
                     .get(index)
-                    .is_some_and(|c| *c == ' ' || *c == '\t')
+                    .is_some_and(|c| *c == b' ' || *c == b'\t')
                 {
                     index += 1;
                 }
-                let mut delimiter = String::new();
+                let mut delimiter_bytes = Vec::new();
                 while let Some(&inner) = characters.get(index) {
-                    if inner.is_whitespace() || ";|&<>()".contains(inner) {
+                    if inner.is_ascii_whitespace() || b";|&<>()".contains(&inner) {
                         break;
                     }
-                    if !"'\"\\".contains(inner) {
-                        delimiter.push(inner);
+                    if !b"'\"\\".contains(&inner) {
+                        delimiter_bytes.push(inner);
                     }
                     index += 1;
                 }
+                let delimiter = bytes_to_string(delimiter_bytes);
                 if !delimiter.is_empty() {
                     heredocs.push(Heredoc {
                         delimiter,
@@ -1061,8 +1062,8 @@ pub(crate) fn simple_commands(text: &str) -> Vec<SimpleCommand> {
                 }
                 continue;
             }
-            '<' | '>' => {
-                if splitter.word.chars().all(|c| c.is_ascii_digit()) && splitter.in_word {
+            b'<' | b'>' => {
+                if splitter.word.iter().all(|c| c.is_ascii_digit()) && splitter.in_word {
                     // `2>`: the digits name a file descriptor, not an argument.
                     splitter.word.clear();
                     splitter.in_word = false;
@@ -1070,16 +1071,16 @@ pub(crate) fn simple_commands(text: &str) -> Vec<SimpleCommand> {
                 splitter.finish_word();
                 while characters
                     .get(index + 1)
-                    .is_some_and(|c| *c == '>' || *c == '<')
+                    .is_some_and(|c| *c == b'>' || *c == b'<')
                 {
                     index += 1;
                 }
-                if characters.get(index + 1) == Some(&'&') {
+                if characters.get(index + 1) == Some(&b'&') {
                     // `2>&1`: a descriptor copy, no file.
                     index += 1;
                     while characters
                         .get(index + 1)
-                        .is_some_and(|c| c.is_ascii_digit() || *c == '-')
+                        .is_some_and(|c| c.is_ascii_digit() || *c == b'-')
                     {
                         index += 1;
                     }
@@ -1096,9 +1097,9 @@ pub(crate) fn simple_commands(text: &str) -> Vec<SimpleCommand> {
 }
 
 /// The index just past the parenthesis that closes the one at `open`.
-fn balanced_end(characters: &[char], open: usize) -> usize {
+fn balanced_end(characters: &[u8], open: usize) -> usize {
     let mut depth = 0;
-    let mut quote: Option<char> = None;
+    let mut quote: Option<u8> = None;
     for (index, character) in characters.iter().enumerate().skip(open) {
         if let Some(open_quote) = quote {
             if *character == open_quote {
@@ -1107,9 +1108,9 @@ fn balanced_end(characters: &[char], open: usize) -> usize {
             continue;
         }
         match character {
-            '\'' | '"' => quote = Some(*character),
-            '(' => depth += 1,
-            ')' => {
+            b'\'' | b'"' => quote = Some(*character),
+            b'(' => depth += 1,
+            b')' => {
                 depth -= 1;
                 if depth == 0 {
                     return index + 1;
@@ -1121,19 +1122,27 @@ fn balanced_end(characters: &[char], open: usize) -> usize {
     characters.len()
 }
 
+/// Bytes cut from a `&str` at ASCII boundaries back into text.
+fn bytes_to_string(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes)
+        .unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned())
+}
+
 /// Accumulates words and simple commands for [`simple_commands`].
 #[derive(Default)]
 struct Splitter {
     commands: Vec<SimpleCommand>,
     current: SimpleCommand,
-    word: String,
+    /// Bytes of the word being read. Words are only cut at ASCII bytes, so a UTF-8 sequence
+    /// is never split.
+    word: Vec<u8>,
     in_word: bool,
     redirect_next: bool,
 }
 
 impl Splitter {
-    fn push(&mut self, character: char) {
-        self.word.push(character);
+    fn push(&mut self, byte: u8) {
+        self.word.push(byte);
         self.in_word = true;
     }
 
@@ -1145,7 +1154,7 @@ impl Splitter {
         if !self.in_word {
             return;
         }
-        let word = std::mem::take(&mut self.word);
+        let word = bytes_to_string(std::mem::take(&mut self.word));
         if self.redirect_next {
             self.current.redirects.push(word);
             self.redirect_next = false;
@@ -1460,6 +1469,13 @@ mod tests {
             .collect();
         assert_eq!(programs, ["cat", "sh", "bash"]);
         assert_eq!(commands[2].words[1], "<(curl -s https://x)");
+    }
+
+    #[test]
+    fn simple_commands_keep_non_ascii_text_whole() {
+        let commands = simple_commands("echo \"héllo wörld\" \\ä | grep ö");
+        assert_eq!(commands[0].words, ["echo", "héllo wörld", "ä"]);
+        assert_eq!(commands[1].words, ["grep", "ö"]);
     }
 
     #[test]
