@@ -240,15 +240,7 @@ impl State {
                             Some(rule) => format!("the {} repair", rule.trim_end_matches(')')),
                             None => format!("`{}`", first_line(command)),
                         };
-                        let mut reason = format!("{what} {how} ({last_line})");
-                        if let Some((refused, _)) = self.refused.first() {
-                            // `. ~/.cargo/env` fails because the rustup script before it was
-                            // refused: say so, or the message blames the wrong step.
-                            reason.push_str(&format!(
-                                ", after `{}` was refused",
-                                first_line(refused)
-                            ));
-                        }
+                        let reason = format!("{what} {how} ({last_line}){}", self.refusal_note());
                         self.abandon(reason, notes);
                         false
                     }
@@ -262,21 +254,6 @@ impl State {
                     self.refused.push((command.clone(), reason));
                 }
                 true
-            }
-            (Action::Done { .. }, ActionResult::VerificationFailed { .. })
-                if !self.refused.is_empty() =>
-            {
-                // The route ran without the steps that were refused: that, not a missing link,
-                // is the likely reason; repairs cannot bring a refused step back.
-                let (command, reason) = &self.refused[0];
-                self.abandon(
-                    format!(
-                        "verification failed after `{}` was refused ({reason})",
-                        first_line(command)
-                    ),
-                    notes,
-                );
-                false
             }
             (Action::Done { .. }, ActionResult::VerificationFailed { failures }) => {
                 self.verification_rounds += 1;
@@ -294,6 +271,15 @@ impl State {
                         verification: true,
                     };
                     if let Some((rule, fix)) = repair::repair_verification(&failure, facts) {
+                        // `choose --version` and `… | choose 1` fail alike: one link will do.
+                        if let Fix::RunThenRetry(commands) | Fix::Replace(commands) = &fix
+                            && !commands.is_empty()
+                            && commands.iter().all(|command| {
+                                self.queue.iter().any(|pending| &pending.command == command)
+                            })
+                        {
+                            continue;
+                        }
                         // No retry: the verification runs again, in a login shell, once the
                         // fix is done; a retry step would only land in the plan.
                         repaired |= self.apply_fix(
@@ -317,15 +303,29 @@ impl State {
                             )
                         })
                         .unwrap_or_default();
-                    self.abandon(
-                        format!("installed, but verification failed ({summary})"),
-                        notes,
-                    );
+                    let reason = if self.refused.is_empty() {
+                        format!("installed, but verification failed ({summary})")
+                    } else {
+                        format!("verification failed ({summary}){}", self.refusal_note())
+                    };
+                    self.abandon(reason, notes);
                 }
                 repaired
             }
             // Our own verify/write actions carry their result to the next turn only as history.
             _ => true,
+        }
+    }
+
+    /// `, after `X` was refused (why)` when a step of this route was refused: a later failure
+    /// (`. ~/.cargo/env` after a refused rustup script, a tool that is not found) is then most
+    /// likely its consequence, and the message must not blame the wrong step.
+    fn refusal_note(&self) -> String {
+        match self.refused.first() {
+            Some((command, reason)) => {
+                format!(", after `{}` was refused: {reason}", first_line(command))
+            }
+            None => String::new(),
         }
     }
 
@@ -598,6 +598,41 @@ mod tests {
                 .iter()
                 .any(|note| matches!(note, Note::Repair { rule, .. } if rule == "renamed-binary"))
         );
+    }
+
+    #[tokio::test]
+    async fn two_failed_checks_of_one_tool_get_one_repair() {
+        let doc = doc(
+            "# choose\n\n## Install\n\n```sh\ncargo install --locked choose\n```\n\n## Check\n\n```sh\nchoose --version\necho 'a b' | choose 1\n```\n",
+        );
+        let mut facts = debian_root();
+        facts.commands.push("cargo".to_string());
+        let mut agent = OfflineAgent::new();
+        let first = next(&mut agent, &doc, &facts, &[]).await;
+        let mut history = vec![ran(&first.action, 0, "")];
+        let done = next(&mut agent, &doc, &facts, &history).await;
+        let not_found = |command: &str| crate::agent::FailedCheck {
+            command: command.to_string(),
+            exit_status: Some(127),
+            output: "bash: line 1: choose: command not found".to_string(),
+        };
+        history.push(Record {
+            action: done.action.clone(),
+            result: ActionResult::VerificationFailed {
+                failures: vec![
+                    not_found("choose --version"),
+                    not_found("echo 'a b' | choose 1"),
+                ],
+            },
+        });
+        let link = next(&mut agent, &doc, &facts, &history).await;
+        assert!(
+            command_of(&link).contains("/usr/local/bin/choose"),
+            "{link:?}"
+        );
+        history.push(ran(&link.action, 0, ""));
+        let again = next(&mut agent, &doc, &facts, &history).await;
+        assert!(matches!(again.action, Action::Done { .. }), "{again:?}");
     }
 
     fn fd_not_found() -> crate::agent::FailedCheck {

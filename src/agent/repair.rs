@@ -217,11 +217,7 @@ pub static REPAIRS: &[Repair] = &[
                 1,
                 "bash: ./configure-env: No such file or directory",
             ),
-            (
-                "cat /etc/x",
-                1,
-                "cat: /etc/x: No such file or directory",
-            ),
+            ("cat /etc/x", 1, "cat: /etc/x: No such file or directory"),
         ],
     },
     Repair {
@@ -276,6 +272,11 @@ pub static REPAIRS: &[Repair] = &[
                 "brew install jq",
                 127,
                 "bash: line 1: brew: command not found",
+            ),
+            (
+                "cargo install --locked choose",
+                127,
+                "bash: line 1: cargo: command not found",
             ),
         ],
     },
@@ -438,7 +439,13 @@ fn split_pip_arguments(arguments: &str) -> Option<(Vec<&str>, Vec<&str>)> {
         let name = word.split_once('=').map_or(word, |(name, _)| name);
         if matches!(
             name,
-            "-r" | "--requirement" | "-e" | "--editable" | "-t" | "--target" | "--prefix" | "--root"
+            "-r" | "--requirement"
+                | "-e"
+                | "--editable"
+                | "-t"
+                | "--target"
+                | "--prefix"
+                | "--root"
         ) {
             return None;
         }
@@ -492,9 +499,8 @@ fn missing_env_file(failure: &Failure, _facts: &Facts) -> Option<Fix> {
         Regex::new(r#"^\s*(?:\.|source)\s+("[^"]+"|'[^']+'|\S+)\s*$"#)
             .unwrap_or_else(|error| unreachable!("static pattern: {error}"))
     });
-    (SOURCE_ONLY.is_match(failure.command)
-        && failure.output.contains("No such file or directory"))
-    .then(|| Fix::Replace(Vec::new()))
+    (SOURCE_ONLY.is_match(failure.command) && failure.output.contains("No such file or directory"))
+        .then(|| Fix::Replace(Vec::new()))
 }
 
 fn drop_missing_sudo(failure: &Failure, facts: &Facts) -> Option<Fix> {
@@ -563,6 +569,12 @@ fn renamed_binary(failure: &Failure, facts: &Facts) -> Option<Fix> {
 fn missing_command(failure: &Failure, facts: &Facts) -> Option<Fix> {
     let missing = missing_command_name(failure.output)?;
     if facts.has(missing) && !failure.output.contains("Cannot exec") {
+        return None;
+    }
+    // The distribution's cargo is too old for most crates and often cannot reach the registry
+    // index (the ranking skips cargo routes for the same reason): a route that needs cargo
+    // needs a current toolchain, which installing that package does not give.
+    if matches!(missing, "cargo" | "rustc") {
         return None;
     }
     let family = facts.family.unwrap_or(Family::Debian);
@@ -696,10 +708,8 @@ pub static PREPARATIONS: &[Preparation] = &[
                 Regex::new(r"\|\s*(?:sudo\s+(?:-\S+\s+)*)?(?:/bin/|/usr/bin/)?(?:ba|z|da)?sh\b")
                     .unwrap_or_else(|error| unreachable!("static pattern: {error}"))
             });
-            (facts.has("bash")
-                && PIPE_TO_SHELL.is_match(command)
-                && !command.contains("pipefail"))
-            .then(|| format!("set -o pipefail; {command}"))
+            (facts.has("bash") && PIPE_TO_SHELL.is_match(command) && !command.contains("pipefail"))
+                .then(|| format!("set -o pipefail; {command}"))
         },
         examples: &[
             (
@@ -1021,7 +1031,10 @@ mod tests {
             panic!("expected a replacement");
         };
         assert!(
-            commands.last().unwrap().ends_with("pipx install 'httpie>=3'"),
+            commands
+                .last()
+                .unwrap()
+                .ends_with("pipx install 'httpie>=3'"),
             "{commands:?}"
         );
     }

@@ -120,7 +120,11 @@ impl FileServer {
 
     /// `http://127.0.0.1:PORT/` followed by `path`.
     pub fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}/{}", self.port, path.trim_start_matches('/'))
+        format!(
+            "http://127.0.0.1:{}/{}",
+            self.port,
+            path.trim_start_matches('/')
+        )
     }
 
     /// The request lines received so far (`GET /simple/x/ HTTP/1.1`).
@@ -231,8 +235,7 @@ fn content_type_of(file: &Path) -> &'static str {
 /// Writes the test product `widget-1.0.0-linux.tar.gz` into `directory`: one executable shell
 /// script, `widget`, that prints `widget 1.0.0`.
 pub fn build_tarball(directory: &Path) {
-    let file =
-        std::fs::File::create(directory.join("widget-1.0.0-linux.tar.gz")).expect("create");
+    let file = std::fs::File::create(directory.join("widget-1.0.0-linux.tar.gz")).expect("create");
     let encoder = flate2::write::GzEncoder::new(file, flate2::Compression::default());
     let mut archive = tar::Builder::new(encoder);
     let script = b"#!/bin/sh\necho \"widget 1.0.0\"\n";
@@ -272,7 +275,10 @@ pub struct Install {
 impl Install {
     /// The report's steps.
     pub fn steps(&self) -> &[serde_json::Value] {
-        self.report["steps"].as_array().map(Vec::as_slice).unwrap_or_default()
+        self.report["steps"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
     }
 
     /// Commands of the steps with the given policy decision (`allow`, `ask`, `deny`).
@@ -416,7 +422,10 @@ pub fn processes_mentioning(marker: &str) -> Vec<String> {
             };
             let text = String::from_utf8_lossy(&bytes).replace('\0', " ");
             if text.contains(marker) {
-                found.push(format!("{pid}: {}", text.chars().take(200).collect::<String>()));
+                found.push(format!(
+                    "{pid}: {}",
+                    text.chars().take(200).collect::<String>()
+                ));
                 break;
             }
         }
