@@ -6,7 +6,8 @@ mod probe;
 pub mod run;
 mod sandbox;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, SandboxOptions};
+use crate::sandbox::{Backend, Network, Profile, SandboxConfig, rootfs};
 use crate::{Error, ExitStatus};
 
 pub fn run(cli: Cli) -> Result<ExitStatus, Error> {
@@ -22,4 +23,28 @@ pub fn run(cli: Cli) -> Result<ExitStatus, Error> {
             Command::Sandbox(args) => sandbox::run(args).await,
         }
     })
+}
+
+/// The sandbox settings: the profile (default or `--profile`), then the flags on top.
+pub fn sandbox_config(options: &SandboxOptions) -> Result<SandboxConfig, Error> {
+    let profile = match &options.profile {
+        Some(name) => Profile::load(name)?,
+        None => Profile::default_profile()?,
+    };
+    let mut config = SandboxConfig::from_profile(&Profile {
+        // The base is resolved below, after the command line's override.
+        base: "/".to_string(),
+        ..profile.clone()
+    })?;
+    config.base = rootfs::resolve(options.base.as_deref().unwrap_or(&profile.base))?;
+    if let Some(backend) = &options.backend {
+        config.backend = Backend::parse(backend)
+            .ok_or_else(|| Error::usage(format!("unknown sandbox `{backend}`"), None))?;
+    }
+    if let Some(network) = &options.network {
+        config.network = Network::parse(network)
+            .ok_or_else(|| Error::usage(format!("--network {network}: use on or off"), None))?;
+    }
+    config.env_passthrough.extend(options.env.iter().cloned());
+    Ok(config)
 }

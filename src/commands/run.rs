@@ -12,10 +12,10 @@ use tokio::signal::unix::{SignalKind, signal};
 
 use crate::agent::Agent;
 use crate::agent::offline::OfflineAgent;
-use crate::cli::{AgentChoice, RunArgs, SandboxOptions};
+use crate::cli::{AgentChoice, RunArgs};
 use crate::event::{Event, Outcome};
 use crate::policy::{Interaction, Policy, Redactor};
-use crate::sandbox::{self, Backend, Network, Profile, SandboxConfig, profile, rootfs};
+use crate::sandbox::{self, profile};
 use crate::session::{self, ApplyMode, Settings};
 use crate::ui::Outputs;
 use crate::{Error, ExitStatus};
@@ -42,7 +42,7 @@ pub async fn run(args: RunArgs) -> Result<ExitStatus, Error> {
         }
         None => Policy::default(),
     };
-    let mut rehearsal = sandbox_config(&args.sandbox)?;
+    let mut rehearsal = super::sandbox_config(&args.sandbox)?;
     if let Some(text) = &args.step_timeout {
         rehearsal.limits.timeout = Some(parse_duration("--step-timeout", text)?);
     }
@@ -166,28 +166,4 @@ fn parse_duration(flag: &str, text: &str) -> Result<std::time::Duration, Error> 
             Some("write a duration such as 30s, 20m or 1h".to_string()),
         )
     })
-}
-
-/// The sandbox settings: the profile (default or `--profile`), then the flags on top.
-pub fn sandbox_config(options: &SandboxOptions) -> Result<SandboxConfig, Error> {
-    let profile = match &options.profile {
-        Some(name) => Profile::load(name)?,
-        None => Profile::default_profile()?,
-    };
-    let mut config = SandboxConfig::from_profile(&Profile {
-        // The base is resolved below, after the command line's override.
-        base: "/".to_string(),
-        ..profile.clone()
-    })?;
-    config.base = rootfs::resolve(options.base.as_deref().unwrap_or(&profile.base))?;
-    if let Some(backend) = &options.backend {
-        config.backend = Backend::parse(backend)
-            .ok_or_else(|| Error::usage(format!("unknown sandbox `{backend}`"), None))?;
-    }
-    if let Some(network) = &options.network {
-        config.network = Network::parse(network)
-            .ok_or_else(|| Error::usage(format!("--network {network}: use on or off"), None))?;
-    }
-    config.env_passthrough.extend(options.env.iter().cloned());
-    Ok(config)
 }

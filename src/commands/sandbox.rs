@@ -12,11 +12,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use serde::Serialize;
 use tokio::signal::unix::{SignalKind, signal};
 
-use crate::cli::{SandboxArgs, SandboxCommand, SandboxExecArgs};
-use crate::sandbox::profile::{self, Profile};
+use crate::cli::{SandboxArgs, SandboxCommand, SandboxExecArgs, SandboxOptions};
+use crate::sandbox::profile;
 use crate::sandbox::{
-    self, Backend, Delta, ExecRequest, ExportSummary, Network, Observation, SandboxConfig, Stream,
-    rootfs,
+    self, Backend, Delta, ExecRequest, ExportSummary, Observation, SandboxConfig, Stream,
 };
 use crate::{Error, ExitStatus};
 
@@ -87,24 +86,13 @@ async fn interrupt_and_wait(
 }
 
 fn config_for(args: &SandboxExecArgs) -> Result<SandboxConfig, Error> {
-    let profile = match &args.profile {
-        Some(name) => Profile::load(name)?,
-        None => Profile::default_profile()?,
-    };
-    let mut config = SandboxConfig::from_profile(&Profile {
-        // The base is resolved below, after the command line's override.
-        base: "/".to_string(),
-        ..profile.clone()
+    let mut config = super::sandbox_config(&SandboxOptions {
+        backend: args.sandbox.clone(),
+        base: args.base.clone(),
+        network: args.network.clone(),
+        profile: args.profile.clone(),
+        env: args.env.clone(),
     })?;
-    config.base = rootfs::resolve(args.base.as_deref().unwrap_or(&profile.base))?;
-    if let Some(backend) = &args.sandbox {
-        config.backend = Backend::parse(backend)
-            .ok_or_else(|| Error::usage(format!("unknown sandbox `{backend}`"), None))?;
-    }
-    if let Some(network) = &args.network {
-        config.network = Network::parse(network)
-            .ok_or_else(|| Error::usage(format!("--network {network}: use on or off"), None))?;
-    }
     if let Some(timeout) = &args.timeout {
         config.limits.timeout = profile::parse_timeout(timeout).map_err(|reason| {
             Error::usage(
@@ -113,7 +101,6 @@ fn config_for(args: &SandboxExecArgs) -> Result<SandboxConfig, Error> {
             )
         })?;
     }
-    config.env_passthrough.extend(args.env.iter().cloned());
     Ok(config)
 }
 
