@@ -10,12 +10,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use serde::{Deserialize, Serialize};
-
 use crate::agent::packages::Family;
 use crate::agent::{Action, ActionResult, Agent, Facts, FailedCheck, Note, Record, Turn};
 use crate::doc::{Doc, VerificationOrigin};
 use crate::event::{Event, Outcome, Stream as EventStream};
+use crate::plan::{self, Plan, PlanAgent, PlanDoc, PlanProbe, PlanRoute, PlanStep, SourceRef};
 use crate::policy::{Interaction, Policy, Resolution, Target};
 use crate::sandbox::{
     self, ExecRequest, Observation, Sandbox, SandboxConfig, SandboxError, Snapshot,
@@ -43,19 +42,21 @@ pub struct Settings {
     pub extra_verification: Vec<String>,
     pub policy: Policy,
     pub plan_out: Option<PathBuf>,
+    /// The machine the plan is meant for, as recorded in plans.
+    pub target: PlanProbe,
     pub export_layer: Option<PathBuf>,
     /// Set by a signal handler: stop as soon as possible.
     pub interrupted: Arc<AtomicBool>,
 }
 
 /// A step that ran and stayed: what `apply` replays and a plan records.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct VerifiedStep {
-    pub command: String,
-    pub purpose: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub source: Option<String>,
-    pub risks: Vec<String>,
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct VerifiedStep {
+    command: String,
+    purpose: String,
+    source: Option<String>,
+    risks: Vec<String>,
+    decision: String,
 }
 
 /// The result of a run, for the caller to map to an exit status.
@@ -64,23 +65,6 @@ pub struct RunOutcome {
     pub outcome: Outcome,
     pub exit_code: u8,
     pub message: String,
-}
-
-/// A plan written with `--plan-out` (the verified steps; issue-level schema in the README).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct PlanFile {
-    pub schema_version: u32,
-    pub doc: PlanDoc,
-    pub route: Option<String>,
-    pub agent: String,
-    pub steps: Vec<VerifiedStep>,
-    pub verification: Vec<String>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct PlanDoc {
-    pub source: String,
-    pub sha256: String,
 }
 
 /// Runs the whole loop for one doc. Never panics on bad input; every way out emits `Finished`.
@@ -98,6 +82,7 @@ pub async fn run(
         history: Vec::new(),
         verified: Vec::new(),
         route: None,
+        route_reason: String::new(),
         route_start: None,
         route_first_step: 0,
         step: 0,
@@ -131,6 +116,7 @@ struct Loop<'a> {
     history: Vec<Record>,
     verified: Vec<VerifiedStep>,
     route: Option<String>,
+    route_reason: String,
     route_start: Option<Snapshot>,
     /// Index in `verified` where the current route's steps begin.
     route_first_step: usize,
@@ -328,6 +314,7 @@ impl Loop<'_> {
         match note {
             Note::RouteChosen { route, reason } => {
                 self.route = Some(route.clone());
+                self.route_reason = reason.clone();
                 self.route_first_step = self.verified.len();
                 self.route_start = if sandbox.tracks_changes() {
                     Some(
@@ -437,6 +424,7 @@ impl Loop<'_> {
                 purpose: purpose.to_string(),
                 source: source.map(str::to_string),
                 risks,
+                decision,
             });
         } else {
             self.failed_at
@@ -605,20 +593,8 @@ impl Loop<'_> {
             }
         }
         if let Some(path) = &self.settings.plan_out {
-            let plan = PlanFile {
-                schema_version: 1,
-                doc: PlanDoc {
-                    source: self.doc.source.clone(),
-                    sha256: self.doc.sha256.clone(),
-                },
-                route: self.route.clone(),
-                agent: agent_kind.to_string(),
-                steps: self.verified.clone(),
-                verification: verification.clone(),
-            };
-            let written = serde_json::to_string_pretty(&plan)
-                .map_err(std::io::Error::other)
-                .and_then(|text| std::fs::write(path, text + "\n"));
+            let plan = self.plan(agent_kind, &verification);
+            let written = std::fs::write(path, plan.to_json());
             if let Err(error) = written {
                 return ending(
                     Outcome::Error,
@@ -665,6 +641,47 @@ impl Loop<'_> {
             );
         }
         self.apply(verification).await
+    }
+
+    /// The verified steps as a plan for the target.
+    fn plan(&self, agent_kind: &str, verification: &[String]) -> Plan {
+        Plan {
+            schema_version: plan::SCHEMA_VERSION,
+            generator: Plan::generator(),
+            doc: PlanDoc {
+                source: self.doc.source.clone(),
+                sha256: self.doc.sha256.clone(),
+                name: self.doc.name.clone(),
+            },
+            probe: self.settings.target.clone(),
+            route: self.route.clone().map(|name| PlanRoute {
+                name,
+                reason: self.route_reason.clone(),
+            }),
+            routes_not_chosen: Vec::new(),
+            agent: PlanAgent {
+                kind: agent_kind.to_string(),
+                calls: 0,
+                tokens: 0,
+            },
+            steps: self
+                .verified
+                .iter()
+                .map(|step| PlanStep {
+                    command: step.command.clone(),
+                    purpose: step.purpose.clone(),
+                    source: step
+                        .source
+                        .as_deref()
+                        .and_then(|source| source_ref(self.doc, source)),
+                    risks: step.risks.clone(),
+                    decision: step.decision.clone(),
+                    uncertain: None,
+                })
+                .collect(),
+            verification: verification.to_vec(),
+            verified: self.settings.rehearsal.backend != sandbox::Backend::DryRun,
+        }
     }
 
     /// Replays exactly the verified steps on the target under the host policy, then verifies
@@ -762,6 +779,23 @@ impl Loop<'_> {
         let _ = tokio::task::block_in_place(|| target.discard());
         result.unwrap_or_else(|| ending(Outcome::Error, "apply ended without a result"))
     }
+}
+
+/// Resolves an agent's `file:line` citation against the doc, adding the section.
+pub fn source_ref(doc: &Doc, source: &str) -> Option<SourceRef> {
+    let (file, line) = source.rsplit_once(':')?;
+    let line: usize = line.parse().ok()?;
+    let section = doc
+        .commands
+        .iter()
+        .find(|command| command.location.file == file && command.location.line == line)
+        .map(|command| command.section.clone())
+        .unwrap_or_default();
+    Some(SourceRef {
+        file: file.to_string(),
+        line,
+        section,
+    })
 }
 
 fn sandbox_ending(error: &SandboxError) -> Ending {

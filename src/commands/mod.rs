@@ -48,3 +48,51 @@ pub fn sandbox_config(options: &SandboxOptions) -> Result<SandboxConfig, Error> 
     config.env_passthrough.extend(options.env.iter().cloned());
     Ok(config)
 }
+
+/// The machine a plan is meant for: this one (probed) when the base is `/`, else the root
+/// filesystem given as `--base`, described by its os-release (a rootfs has no running
+/// system to probe; its fingerprint changes when its os-release or path does).
+pub async fn target_probe(base: &std::path::Path) -> crate::plan::PlanProbe {
+    use sha2::{Digest, Sha256};
+    if base == std::path::Path::new("/") {
+        let probe = crate::probe::probe(&crate::probe::ProbeOptions::default()).await;
+        let facts = probe.planning_facts();
+        let version = facts.distro_version.clone().unwrap_or_default();
+        let user = if facts.root { "root" } else { "non-root" };
+        return crate::plan::PlanProbe {
+            fingerprint: probe.fingerprint,
+            summary: format!("{} {version}, {}, {user}", facts.distro, facts.arch)
+                .replace(" ,", ","),
+        };
+    }
+    let os_release = std::fs::read_to_string(base.join("etc/os-release"))
+        .or_else(|_| std::fs::read_to_string(base.join("usr/lib/os-release")))
+        .unwrap_or_default();
+    let field = |key: &str| {
+        os_release
+            .lines()
+            .find_map(|line| line.strip_prefix(key)?.strip_prefix('='))
+            .map(|value| value.trim_matches('"').to_string())
+            .unwrap_or_default()
+    };
+    let identity = format!(
+        "rootfs={}\narch={}\n{os_release}",
+        base.display(),
+        std::env::consts::ARCH
+    );
+    let fingerprint = Sha256::digest(identity.as_bytes())
+        .iter()
+        .take(8)
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    crate::plan::PlanProbe {
+        fingerprint,
+        summary: format!(
+            "root filesystem {}: {} {}, {}",
+            base.display(),
+            field("ID"),
+            field("VERSION_ID"),
+            std::env::consts::ARCH
+        ),
+    }
+}

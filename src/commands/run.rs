@@ -107,7 +107,9 @@ pub async fn run(args: RunArgs) -> Result<ExitStatus, Error> {
 
     let interrupted = Arc::new(AtomicBool::new(false));
     let watcher = spawn_signal_watcher(Arc::clone(&interrupted))?;
+    let target = super::target_probe(&rehearsal.base).await;
     let settings = Settings {
+        target,
         rehearsal,
         max_steps: args.max_steps,
         timeout,
