@@ -350,13 +350,12 @@ fn classify_simple(
             facts.ppa |= positional.iter().any(|word| word.starts_with("ppa:"));
         }
         "apt-key" => repository(facts, RouteKind::Apt),
-        "dpkg" => {
+        "dpkg"
             if arguments
                 .iter()
-                .any(|word| *word == "-i" || *word == "--install")
-            {
-                release_binary(facts, [Platform::Debian]);
-            }
+                .any(|word| *word == "-i" || *word == "--install") =>
+        {
+            release_binary(facts, [Platform::Debian]);
         }
         "dnf" | "yum" | "microdnf" => match subcommand {
             "install" | "in" | "reinstall" => {
@@ -542,15 +541,11 @@ fn classify_simple(
             "build" => source(facts, false),
             _ => {}
         },
-        "gem" => {
-            if subcommand == "install" {
-                package_install(facts, RouteKind::Gem, &packages(), programs);
-            }
+        "gem" if subcommand == "install" => {
+            package_install(facts, RouteKind::Gem, &packages(), programs);
         }
-        "conda" | "mamba" | "micromamba" => {
-            if subcommand == "install" || subcommand == "create" {
-                package_install(facts, RouteKind::Conda, &packages(), programs);
-            }
+        "conda" | "mamba" | "micromamba" if subcommand == "install" || subcommand == "create" => {
+            package_install(facts, RouteKind::Conda, &packages(), programs);
         }
         "docker" | "podman" => {
             if matches!(subcommand, "run" | "pull" | "build") {
@@ -559,17 +554,9 @@ fn classify_simple(
                 facts.installs_product = true;
             }
         }
-        "cabal" | "stack" => {
-            // Haskell's tools build the package from its sources.
-            if subcommand == "install" {
-                source(facts, true);
-            }
-        }
-        "git" => {
-            if subcommand == "clone" {
-                source(facts, false);
-            }
-        }
+        // Haskell's tools build the package from its sources.
+        "cabal" | "stack" if subcommand == "install" => source(facts, true),
+        "git" if subcommand == "clone" => source(facts, false),
         "make" | "gmake" | "ninja" | "meson" | "cmake" | "autoreconf" | "bazel" | "scons" => {
             let installs = arguments
                 .iter()

@@ -610,11 +610,11 @@ impl<'context> Invocation<'context> {
                     add(&word.text, overwrite, verb);
                 }
             }
-            "chmod" | "chown" | "chgrp" | "chattr" | "setfacl" => {
-                if !self.has_flag(None, &["--reference"]) {
-                    for word in self.positionals("", &[]).into_iter().skip(1) {
-                        add(&word.text, false, "changes permissions of");
-                    }
+            "chmod" | "chown" | "chgrp" | "chattr" | "setfacl"
+                if !self.has_flag(None, &["--reference"]) =>
+            {
+                for word in self.positionals("", &[]).into_iter().skip(1) {
+                    add(&word.text, false, "changes permissions of");
                 }
             }
             "gpg" => {
