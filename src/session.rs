@@ -65,19 +65,47 @@ pub struct RunOutcome {
     pub outcome: Outcome,
     pub exit_code: u8,
     pub message: String,
+    /// The steps that ran and stayed, with the verification that passed: set once a rehearsal
+    /// (or a dry run) got that far, whatever happened after (apply may still have failed).
+    pub plan: Option<Plan>,
 }
 
-/// Runs the whole loop for one doc. Never panics on bad input; every way out emits `Finished`.
+/// Runs the whole loop for one doc in a sandbox of its own, opened from
+/// `settings.rehearsal` and discarded at the end. Never panics on bad input; every way out
+/// emits `Finished`.
 pub async fn run(
     doc: &Doc,
-    mut agent: Box<dyn Agent>,
+    agent: Box<dyn Agent>,
     settings: Settings,
     outputs: &mut Outputs,
+) -> RunOutcome {
+    run_with(doc, agent, &settings, outputs, None).await
+}
+
+/// Runs the loop for one doc in a sandbox the caller opened and keeps (`provision` runs
+/// several docs in one sandbox, then exports it). The sandbox is not discarded; the steps of
+/// a failed run are rolled back where the sandbox tracks changes.
+pub async fn run_in(
+    doc: &Doc,
+    agent: Box<dyn Agent>,
+    settings: &Settings,
+    outputs: &mut Outputs,
+    sandbox: &mut dyn Sandbox,
+) -> RunOutcome {
+    run_with(doc, agent, settings, outputs, Some(sandbox)).await
+}
+
+async fn run_with(
+    doc: &Doc,
+    mut agent: Box<dyn Agent>,
+    settings: &Settings,
+    outputs: &mut Outputs,
+    sandbox: Option<&mut dyn Sandbox>,
 ) -> RunOutcome {
     let started = Instant::now();
     let mut loop_state = Loop {
         doc,
-        settings: &settings,
+        settings,
         outputs,
         history: Vec::new(),
         verified: Vec::new(),
@@ -88,11 +116,20 @@ pub async fn run(
         step: 0,
         state_version: 0,
         failed_at: Vec::new(),
+        plan: None,
         started,
     };
-    let (outcome, exit_code, message) = loop_state.drive(agent.as_mut()).await;
+    let (outcome, exit_code, message) = match sandbox {
+        Some(sandbox) => loop_state.drive_in(agent.as_mut(), sandbox).await,
+        None => loop_state.drive(agent.as_mut()).await,
+    };
     let usage = agent.usage();
     let route = loop_state.route.clone();
+    let mut plan = loop_state.plan.take();
+    if let Some(plan) = &mut plan {
+        plan.agent.calls = usage.calls;
+        plan.agent.tokens = usage.tokens;
+    }
     outputs.emit(Event::Finished {
         outcome,
         exit_code,
@@ -106,6 +143,7 @@ pub async fn run(
         outcome,
         exit_code,
         message,
+        plan,
     }
 }
 
@@ -125,6 +163,8 @@ struct Loop<'a> {
     /// version is not run again (loop detection).
     state_version: u64,
     failed_at: Vec<(String, u64)>,
+    /// Set by the rehearsal once verification passed.
+    plan: Option<Plan>,
     started: Instant,
 }
 
@@ -142,20 +182,23 @@ impl Loop<'_> {
             Ok(sandbox) => sandbox,
             Err(error) => return sandbox_ending(&error),
         };
-        let result = self.rehearse(agent, sandbox.as_mut()).await;
-        let result = match result {
-            Ok(verification) => {
-                self.after_rehearsal(sandbox.as_mut(), agent.kind(), verification)
-                    .await
-            }
-            Err(ending) => ending,
-        };
+        let result = self.drive_in(agent, sandbox.as_mut()).await;
         if let Err(error) = tokio::task::block_in_place(|| sandbox.discard()) {
             self.outputs.emit(Event::Warning {
                 message: format!("could not clean up the sandbox: {error}"),
             });
         }
         result
+    }
+
+    async fn drive_in(&mut self, agent: &mut dyn Agent, sandbox: &mut dyn Sandbox) -> Ending {
+        match self.rehearse(agent, sandbox).await {
+            Ok(verification) => {
+                self.after_rehearsal(sandbox, agent.kind(), verification)
+                    .await
+            }
+            Err(ending) => ending,
+        }
     }
 
     /// The rehearsal: returns the verification that passed, or how the run ended.
@@ -592,15 +635,18 @@ impl Loop<'_> {
                 );
             }
         }
-        if let Some(path) = &self.settings.plan_out {
-            let plan = self.plan(agent_kind, &verification);
-            let written = std::fs::write(path, plan.to_json());
-            if let Err(error) = written {
-                return ending(
-                    Outcome::Error,
-                    format!("could not write the plan {}: {error}", path.display()),
-                );
-            }
+        let plan = self.plan(agent_kind, &verification);
+        let written = self
+            .settings
+            .plan_out
+            .as_ref()
+            .map(|path| std::fs::write(path, plan.to_json()).map_err(|error| (path, error)));
+        self.plan = Some(plan);
+        if let Some(Err((path, error))) = written {
+            return ending(
+                Outcome::Error,
+                format!("could not write the plan {}: {error}", path.display()),
+            );
         }
         let route = self.route.clone().unwrap_or_default();
         match self.settings.rehearsal.backend {
