@@ -209,7 +209,7 @@ impl Loop<'_> {
     ) -> Result<Vec<String>, Ending> {
         let mut facts = self.facts(sandbox)?;
         self.outputs.emit(Event::Probed {
-            fingerprint: String::new(),
+            fingerprint: self.settings.target.fingerprint.clone(),
             summary: describe_facts(&facts),
         });
         let verification = verification_commands(self.doc, &self.settings.extra_verification);
@@ -433,9 +433,10 @@ impl Loop<'_> {
             reasons = vec![format!(
                 "loop: `{command}` already failed and nothing changed since"
             )];
-        } else if let Some(message) = &refusal {
+        } else if let Some(message) = refusal {
+            // The refusal message already names the policy's reasons and what to do.
             decision = "deny".to_string();
-            reasons.push(message.clone());
+            reasons = vec![message];
         }
         self.outputs.emit(Event::Decision {
             step,
