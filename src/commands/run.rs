@@ -43,6 +43,7 @@ pub async fn run(args: RunArgs) -> Result<ExitStatus, Error> {
         None => Policy::default(),
     };
     let mut rehearsal = super::sandbox_config(&args.sandbox)?;
+    let policy = policy.with_passed_variables(&rehearsal.env_passthrough);
     if let Some(text) = &args.step_timeout {
         rehearsal.limits.timeout = Some(parse_duration("--step-timeout", text)?);
     }
