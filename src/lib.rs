@@ -15,6 +15,7 @@ pub mod event;
 pub mod plan;
 pub mod policy;
 pub mod probe;
+pub mod replay;
 pub mod report;
 pub mod sandbox;
 pub mod session;
