@@ -130,6 +130,13 @@ async fn run_with(
         plan.agent.calls = usage.calls;
         plan.agent.tokens = usage.tokens;
     }
+    if usage.calls > 0 {
+        outputs.emit(Event::AgentUsage {
+            calls: usage.calls,
+            tokens: usage.tokens,
+            cost_usd: agent.cost_usd(),
+        });
+    }
     outputs.emit(Event::Finished {
         outcome,
         exit_code,
@@ -221,11 +228,17 @@ impl Loop<'_> {
                 history: &self.history,
             };
             let proposal = agent.next(turn).await.map_err(|error| {
-                (
-                    Outcome::Error,
-                    crate::ExitStatus::AgentBackend.code(),
-                    error.to_string(),
-                )
+                // An LLM budget that ran out ends like the step budget (exit 4); every other
+                // agent failure is a backend error (exit 8).
+                if error.is_budget() {
+                    ending(Outcome::NoRoute, error.to_string())
+                } else {
+                    (
+                        Outcome::Error,
+                        crate::ExitStatus::AgentBackend.code(),
+                        error.to_string(),
+                    )
+                }
             })?;
             let mut rolled_back = false;
             for note in proposal.notes {
