@@ -577,9 +577,18 @@ pub fn assert_doc_delimited(opening: &str, doc_line: &str) {
 /// A config file for fast tests: short backoff and timeout, and a price for the model.
 pub fn write_config(directory: &std::path::Path, model: &str, extra: &str) -> std::path::PathBuf {
     let path = directory.join("config.toml");
-    let text = format!(
-        "[llm]\nbackoff_ms = 50\ntimeout_secs = 2\nretries = 2\n{extra}\n[prices.\"{model}\"]\ninput = 1.0\noutput = 4.0\n"
-    );
+    // `extra` lines (`retries = 3`) replace the defaults of the same key.
+    let mut text = String::from("[llm]\n");
+    for default in ["backoff_ms = 50", "timeout_secs = 2", "retries = 2"] {
+        let key = default.split(' ').next().unwrap_or_default();
+        if !extra.lines().any(|line| line.starts_with(key)) {
+            text.push_str(default);
+            text.push('\n');
+        }
+    }
+    text.push_str(&format!(
+        "{extra}\n[prices.\"{model}\"]\ninput = 1.0\noutput = 4.0\n"
+    ));
     std::fs::write(&path, text).expect("write the config");
     path
 }
