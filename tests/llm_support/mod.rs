@@ -63,9 +63,15 @@ struct Shared {
     key: String,
     model: String,
     script: Mutex<Vec<Step>>,
+    /// Decides the answer from the request when set (the scripted "oracle" of the
+    /// measurement); the script is not used then.
+    responder: Option<Box<Responder>>,
     requests: Mutex<Vec<Received>>,
     problems: Mutex<Vec<String>>,
 }
+
+/// Answers a request with a step.
+pub type Responder = dyn Fn(&Received) -> Step + Send + Sync;
 
 pub struct FakeLlm {
     port: u16,
@@ -78,6 +84,21 @@ pub struct FakeLlm {
 impl FakeLlm {
     /// Starts a server that accepts `key` for `model` and plays `script` in order.
     pub fn start(wire: Wire, key: &str, model: &str, script: Vec<Step>) -> FakeLlm {
+        FakeLlm::launch(wire, key, model, script, None)
+    }
+
+    /// Starts a server whose answers `responder` computes from each request.
+    pub fn responding(wire: Wire, key: &str, model: &str, responder: Box<Responder>) -> FakeLlm {
+        FakeLlm::launch(wire, key, model, Vec::new(), Some(responder))
+    }
+
+    fn launch(
+        wire: Wire,
+        key: &str,
+        model: &str,
+        script: Vec<Step>,
+        responder: Option<Box<Responder>>,
+    ) -> FakeLlm {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         let port = listener.local_addr().expect("local address").port();
         let shared = Arc::new(Shared {
@@ -85,6 +106,7 @@ impl FakeLlm {
             key: key.to_string(),
             model: model.to_string(),
             script: Mutex::new(script.into_iter().rev().collect()),
+            responder,
             requests: Mutex::new(Vec::new()),
             problems: Mutex::new(Vec::new()),
         });
@@ -198,7 +220,10 @@ fn serve(stream: TcpStream, shared: &Shared) {
             continue;
         }
         shared.problems.lock().expect("lock").extend(problems);
-        let step = shared.script.lock().expect("lock").pop();
+        let step = match &shared.responder {
+            Some(responder) => Some(responder(&received)),
+            None => shared.script.lock().expect("lock").pop(),
+        };
         match step {
             Some(Step::Reply(value)) => respond(&mut writer, 200, None, &value),
             Some(Step::Error {
