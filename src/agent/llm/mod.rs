@@ -275,8 +275,13 @@ impl LlmAgent {
         loop {
             let reply = self.call().await?;
             let Some(first) = reply.calls.first().cloned() else {
+                // Both APIs reject an assistant turn with no content at all.
+                let text = reply
+                    .text
+                    .map(|text| self.redact(&text))
+                    .unwrap_or_else(|| "(empty reply)".to_string());
                 self.conversation.push(Message::Assistant {
-                    text: reply.text.map(|text| self.redact(&text)),
+                    text: Some(text),
                     calls: Vec::new(),
                 });
                 if nudged {
