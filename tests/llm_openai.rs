@@ -178,6 +178,60 @@ fn a_hostile_command_from_the_model_is_denied_by_the_policy_and_never_runs() {
 }
 
 #[test]
+fn long_outputs_are_trimmed_and_old_ones_dropped_when_the_context_fills_up() {
+    if skip_unless_root() {
+        return;
+    }
+    // A budget the opening message alone nearly fills.
+    let widget = Widget::serve("tarball.md", MODEL, "context_tokens = 2500");
+    let long = r#"{"command": "seq 1 20000", "purpose": "print a lot"}"#;
+    let fake = FakeLlm::start(
+        Wire::OpenAi,
+        KEY,
+        MODEL,
+        vec![
+            Step::Reply(openai_call("run", long)),
+            Step::Reply(openai_call("run", long)),
+            Step::Reply(openai_call("run", long)),
+            run_widget(&widget),
+            done(),
+        ],
+    );
+    let run = run(&widget, &fake, &[], 0);
+    assert_eq!(run.outcome(), "verified", "{}", run.describe());
+    let requests = fake.requests();
+    let tool_contents = |index: usize| -> Vec<String> {
+        requests[index].body["messages"]
+            .as_array()
+            .expect("messages")
+            .iter()
+            .filter(|message| message["role"] == "tool")
+            .map(|message| message["content"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    // Head and tail of 20000 lines, with a note of the cut.
+    let second = tool_contents(1);
+    assert!(second[0].contains("characters trimmed"), "{}", second[0]);
+    assert!(second[0].contains("\n1\n") && second[0].contains("20000"));
+    assert!(second[0].len() < 4000);
+    // By the last call the oldest observations are summaries; the latest two are whole.
+    let last = tool_contents(4);
+    assert_eq!(last.len(), 4);
+    assert!(
+        last[0].contains("output dropped to save context") && !last[0].contains("20000"),
+        "{}",
+        last[0]
+    );
+    assert!(last[2].contains("20000"), "the latest two stay whole");
+    // The opening (routes, doc) is never dropped.
+    assert_doc_delimited(
+        &opening_text(&requests[4], Wire::OpenAi),
+        "widget is a tiny command-line tool",
+    );
+    assert_clean_requests(&fake, &[KEY, SECRET]);
+}
+
+#[test]
 fn rate_limited_then_succeeds_after_retry_after() {
     if skip_unless_root() {
         return;
