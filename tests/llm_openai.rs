@@ -481,6 +481,72 @@ fn a_slow_server_times_out_and_the_call_is_retried() {
 }
 
 #[test]
+fn the_time_budget_is_not_held_up_by_a_hung_llm_call() {
+    let widget = Widget::serve("tarball.md", MODEL, "timeout_secs = 600");
+    let fake = FakeLlm::start(
+        Wire::OpenAi,
+        KEY,
+        MODEL,
+        vec![Step::Slow(
+            Duration::from_secs(600),
+            openai_call("done", "{}"),
+        )],
+    );
+    let run = run(&widget, &fake, &["--timeout", "3s"], 4);
+    let message = run.report["message"].as_str().unwrap_or_default();
+    assert!(message.contains("--timeout"), "{}", run.describe());
+}
+
+#[test]
+fn ctrl_c_during_a_hung_llm_call_ends_the_run_with_130() {
+    let widget = Widget::serve("tarball.md", MODEL, "timeout_secs = 600");
+    let fake = FakeLlm::start(
+        Wire::OpenAi,
+        KEY,
+        MODEL,
+        vec![Step::Slow(
+            Duration::from_secs(600),
+            openai_call("done", "{}"),
+        )],
+    );
+    let sandbox_temp = tempfile::tempdir().expect("temp dir");
+    let report = sandbox_temp.path().join("report.json");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin!("agent-install"))
+        .arg("run")
+        .arg(&widget.doc)
+        .args(["--agent", "openai", "--no-apply", "--report"])
+        .arg(&report)
+        .env("NO_COLOR", "1")
+        .env("OPENAI_API_KEY", KEY)
+        .env("OPENAI_BASE_URL", fake.base_url())
+        .env("AGENT_INSTALL_MODEL", MODEL)
+        .env("AGENT_INSTALL_CONFIG", &widget.config)
+        .env("TMPDIR", sandbox_temp.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("agent-install starts");
+    // Wait (bounded) until the call is in flight, then interrupt.
+    for _ in 0..600 {
+        if !fake.requests().is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(fake.requests().len(), 1, "the LLM was never called");
+    let pid = i32::try_from(child.id()).expect("pid");
+    // SAFETY: kill has no memory-safety preconditions; the pid is our own child's.
+    unsafe { libc::kill(pid, libc::SIGINT) };
+    let status = child.wait().expect("agent-install ends");
+    assert_eq!(status.code(), Some(130));
+    let text = std::fs::read_to_string(&report).expect("report");
+    std::fs::remove_file(&report).expect("remove the report");
+    let report: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    assert_eq!(report["outcome"], "interrupted");
+    common::assert_no_leftovers(sandbox_temp.path());
+}
+
+#[test]
 fn an_unreachable_endpoint_exits_8_with_what_to_check() {
     let widget = Widget::serve("tarball.md", MODEL, "");
     // A port nothing listens on: bind one and close it.
