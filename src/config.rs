@@ -144,6 +144,18 @@ pub struct LlmSettings {
     pub price: Option<Price>,
 }
 
+impl LlmSettings {
+    /// `openai gpt-4o-mini at https://api.openai.com/v1`, for the first line of output.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} {} at {}",
+            self.provider.name(),
+            self.model,
+            self.base_url
+        )
+    }
+}
+
 pub const DEFAULT_MAX_CALLS: u64 = 30;
 pub const DEFAULT_MAX_TOKENS: u64 = 400_000;
 pub const DEFAULT_TIMEOUT_SECS: u64 = 120;

@@ -178,14 +178,6 @@ fn choose_agent(args: &RunArgs) -> Result<AgentChoiceMade, Error> {
             .map(Box::new)
             .map_err(config_error)
     };
-    let describe = |settings: &LlmSettings| {
-        format!(
-            "{} {} at {}",
-            settings.provider.name(),
-            settings.model,
-            settings.base_url
-        )
-    };
     let configured = config::configured_provider(&flags, &environment, &file);
     Ok(match args.agent {
         AgentChoice::Offline => AgentChoiceMade {
@@ -221,7 +213,7 @@ fn choose_agent(args: &RunArgs) -> Result<AgentChoiceMade, Error> {
             let settings = resolve(provider)?;
             AgentChoiceMade {
                 kind: provider.name(),
-                reason: format!("{} drives from the start", describe(&settings)),
+                reason: format!("{} drives from the start", settings.describe()),
                 backend: Backend::Llm(settings),
             }
         }
@@ -234,7 +226,7 @@ fn choose_agent(args: &RunArgs) -> Result<AgentChoiceMade, Error> {
                 kind: "hybrid",
                 reason: format!(
                     "offline rules drive; {} helps when they cannot repair a failure",
-                    describe(&settings)
+                    settings.describe()
                 ),
                 backend: Backend::Hybrid(settings),
             }
@@ -246,7 +238,7 @@ fn choose_agent(args: &RunArgs) -> Result<AgentChoiceMade, Error> {
                     kind: "hybrid",
                     reason: format!(
                         "{why}: offline rules drive; {} helps when they cannot repair a failure",
-                        describe(&settings)
+                        settings.describe()
                     ),
                     backend: Backend::Hybrid(settings),
                 }

@@ -221,20 +221,6 @@ impl LlmAgent {
         })
     }
 
-    pub fn provider(&self) -> Provider {
-        self.settings.provider
-    }
-
-    /// `openai gpt-4o-mini at https://...`, for the first line of output.
-    pub fn describe(&self) -> String {
-        format!(
-            "{} {} at {}",
-            self.settings.provider.name(),
-            self.settings.model,
-            self.settings.base_url
-        )
-    }
-
     /// Tells the agent which route the session is on (the hybrid agent hands over mid-route).
     pub fn set_route(&mut self, route: Option<String>) {
         self.route = route;
