@@ -17,6 +17,8 @@ use super::Plan;
 /// Marks the steps of a dry-run plan whose outcome depends on earlier output, with why.
 /// Marks already present are kept (an agent may know better).
 pub fn mark(plan: &mut Plan, facts: &Facts) {
+    let mut facts = facts.clone();
+    let facts = &mut facts;
     let mut after_fetched_script: Option<String> = None;
     let mut created_directories: Vec<String> = Vec::new();
     let mut index_refreshed = false;
@@ -58,6 +60,10 @@ pub fn mark(plan: &mut Plan, facts: &Facts) {
         ));
         if APT_UPDATE.is_match(command) {
             index_refreshed = true;
+        }
+        // Once a step ran a program (after the repair installed it), later steps find it.
+        if let Some(program) = first_program(command) {
+            facts.commands.push(program.to_string());
         }
         created_directories.extend(directories_created(command));
         if step.risks.iter().any(|risk| risk == "pipe-to-shell") {
