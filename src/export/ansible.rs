@@ -132,7 +132,10 @@ impl Task {
 
 fn step_name(number: usize, step: &PlanStep) -> String {
     match &step.source {
-        Some(source) => format!("Step {number}: {} ({source})", step.purpose),
+        Some(source) => format!(
+            "Step {number}: {} ({}:{})",
+            step.purpose, source.file, source.line
+        ),
         None => format!("Step {number}: {}", step.purpose),
     }
 }
