@@ -17,7 +17,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::{comment, header, shell_groups, verified_program};
+use super::{comment, header, is_apt_update, shell_groups, verified_program};
 use crate::plan::{Plan, PlanStep};
 
 /// The variable the presence check registers.
@@ -168,15 +168,6 @@ fn update_cache_task(number: usize, step: &PlanStep) -> Task {
         ],
         extra: Vec::new(),
     }
-}
-
-static APT_UPDATE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^\s*(?:sudo\s+)?apt(?:-get)?\s+(?:-\S+\s+)*update(?:\s+-\S+)*\s*$")
-        .unwrap_or_else(|error| unreachable!("static pattern: {error}"))
-});
-
-fn is_apt_update(command: &str) -> bool {
-    APT_UPDATE.is_match(command)
 }
 
 /// A package name, optionally pinned (`jq`, `python3-venv`, `libfoo1=1.2-3`).

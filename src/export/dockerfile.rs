@@ -6,7 +6,7 @@
 //! steps are chained with `&&`. A step written over several lines (a heredoc) uses BuildKit's
 //! `RUN <<EOF` form, which is why the file starts with the `# syntax=` line.
 
-use super::{comment, header, shell_groups, step_comment};
+use super::{comment, header, is_apt_update, shell_groups, step_comment};
 use crate::plan::{Plan, PlanStep};
 
 pub fn dockerfile(plan: &Plan) -> String {
@@ -23,7 +23,7 @@ pub fn dockerfile(plan: &Plan) -> String {
         // Build-time only (unlike ENV): apt and debconf must not wait for answers.
         out.push_str("ARG DEBIAN_FRONTEND=noninteractive\n");
     }
-    for group in shell_groups(plan) {
+    for group in run_groups(plan) {
         out.push('\n');
         for (number, step) in &group {
             out.push_str(&comment(&step_comment(*number, step), "#"));
@@ -38,6 +38,23 @@ pub fn dockerfile(plan: &Plan) -> String {
         out.push_str(&format!("RUN [\"/bin/sh\", \"-l\", \"-c\", {argument}]\n"));
     }
     out
+}
+
+/// The steps as `RUN` groups: those that share a shell, and an apt index refresh together with
+/// the install after it (in a layer of its own, a cached stale index would outlive the build
+/// that made it).
+fn run_groups(plan: &Plan) -> Vec<Vec<(usize, &PlanStep)>> {
+    let mut groups: Vec<Vec<(usize, &PlanStep)>> = Vec::new();
+    let mut refresh_pending = false;
+    for group in shell_groups(plan) {
+        let refresh = matches!(group.as_slice(), [(_, step)] if is_apt_update(&step.command));
+        match groups.last_mut() {
+            Some(previous) if refresh_pending => previous.extend(group),
+            _ => groups.push(group),
+        }
+        refresh_pending = refresh;
+    }
+    groups
 }
 
 /// One `RUN` for a group of steps that share a shell.
@@ -97,6 +114,22 @@ fn base_image(summary: &str) -> (String, Option<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_index_refresh_shares_the_run_of_the_install_after_it() {
+        let mut plan = crate::plan::tests::sample();
+        let mut update = plan.steps[0].clone();
+        update.command = "apt-get update".to_string();
+        let mut other = plan.steps[0].clone();
+        other.command = "echo done".to_string();
+        plan.steps = vec![update, plan.steps[0].clone(), other];
+        let text = dockerfile(&plan);
+        assert!(
+            text.contains("RUN apt-get update \\\n && apt-get install -y jq\n"),
+            "{text}"
+        );
+        assert!(text.contains("RUN echo done\n"), "{text}");
+    }
 
     #[test]
     fn the_base_image_follows_the_plans_machine() {

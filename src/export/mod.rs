@@ -117,6 +117,15 @@ pub fn changes_shell_state(command: &str) -> bool {
     STATEFUL.is_match(command)
 }
 
+/// A step that only refreshes the apt index (`apt-get update`, `sudo apt update`).
+fn is_apt_update(command: &str) -> bool {
+    static APT_UPDATE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^\s*(?:sudo\s+)?apt(?:-get)?\s+(?:-\S+\s+)*update(?:\s+-\S+)*\s*$")
+            .unwrap_or_else(|error| unreachable!("static pattern: {error}"))
+    });
+    APT_UPDATE.is_match(command)
+}
+
 /// `source FILE` is bash; POSIX `sh` spells it `. FILE`.
 fn posix_source(command: &str) -> String {
     static SOURCE: LazyLock<Regex> = LazyLock::new(|| {
