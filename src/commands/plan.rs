@@ -11,7 +11,7 @@ use std::sync::atomic::AtomicBool;
 use crate::agent::offline::OfflineAgent;
 use crate::agent::rank::rank;
 use crate::agent::{Agent, Facts};
-use crate::cli::PlanArgs;
+use crate::cli::{AgentChoice, PlanArgs};
 use crate::doc::Doc;
 use crate::plan::{Plan, PlanRoute, render, uncertainty};
 use crate::policy::{Interaction, Policy, Target};
@@ -48,7 +48,10 @@ pub async fn run(args: PlanArgs) -> Result<ExitStatus, Error> {
         export_layer: None,
         interrupted: Arc::new(AtomicBool::new(false)),
     };
-    let agent: Box<dyn Agent> = Box::new(OfflineAgent::new());
+    // Only the offline agent exists so far; `auto` picks it as `run` does.
+    let agent: Box<dyn Agent> = match args.agent {
+        AgentChoice::Auto | AgentChoice::Offline => Box::new(OfflineAgent::new()),
+    };
     let mut outputs = Outputs::silent();
     let outcome = session::run(&doc, agent, settings, &mut outputs).await;
     let Some(mut plan) = outcome.plan else {
