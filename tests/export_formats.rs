@@ -178,7 +178,20 @@ fn ansible_exports_pass_the_syntax_check() {
 #[test]
 fn the_ansible_export_uses_modules_where_they_fit() {
     let temp = tempfile::tempdir().unwrap();
-    let jq = export(&plan_file("jq", temp.path()), "ansible");
+    let jq_plan = plan_file("jq", temp.path());
+    let output = run_expecting(
+        agent_install()
+            .arg("export")
+            .arg(&jq_plan)
+            .args(["--format", "ansible"]),
+        0,
+    );
+    assert!(
+        output.stderr.contains("is a dry-run plan"),
+        "exporting an unexecuted plan says so: {}",
+        output.stderr
+    );
+    let jq = output.stdout;
     assert!(jq.contains("ansible.builtin.apt:"), "{jq}");
     assert!(jq.contains("update_cache: true"), "{jq}");
     assert!(!jq.contains("ansible.builtin.shell"), "{jq}");

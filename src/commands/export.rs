@@ -34,6 +34,23 @@ pub async fn run(args: ExportArgs) -> Result<ExitStatus, Error> {
             Some("make a plan from a doc that installs something".to_string()),
         ));
     }
+    // Diagnostics, not errors: a reviewed dry-run plan is a legitimate thing to export.
+    if !plan.verified {
+        eprintln!(
+            "note: {} is a dry-run plan: its steps were never executed; rehearse them first with `agent-install run <DOC> --no-apply --plan-out FILE` for a verified plan",
+            args.plan.display()
+        );
+    }
+    let denied = plan
+        .steps
+        .iter()
+        .filter(|step| step.decision == "deny")
+        .count();
+    if denied > 0 {
+        eprintln!(
+            "warning: the policy denies {denied} step(s) of this plan on its target; the export contains them anyway, review them before running it"
+        );
+    }
     let text = export::export(&plan, args.format);
     match &args.output {
         Some(path) => {
