@@ -13,6 +13,7 @@ pub mod config;
 pub mod doc;
 pub mod error;
 pub mod event;
+pub mod export;
 pub mod plan;
 pub mod policy;
 pub mod probe;

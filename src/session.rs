@@ -928,7 +928,8 @@ if command -v sudo >/dev/null 2>&1 && sudo -n true >/dev/null 2>&1; then echo "s
 
 /// The facts of a root filesystem read from outside it, for a dry run: its os-release, the
 /// tools in its usual bin directories, and this process's user. `sudo` is never assumed to work.
-fn facts_of_base(base: &std::path::Path) -> Facts {
+/// Public for `agent-install plan`, which ranks the routes against the same facts.
+pub fn facts_of_base(base: &std::path::Path) -> Facts {
     let mut text = String::new();
     let os_release = std::fs::read_to_string(base.join("etc/os-release"))
         .or_else(|_| std::fs::read_to_string(base.join("usr/lib/os-release")))

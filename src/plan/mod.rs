@@ -5,6 +5,9 @@
 //! The schema is documented in the README and as JSON Schema in `schema/plan.schema.json`.
 //! Readers refuse a `schema_version` they do not know, with a message that names it.
 
+pub mod render;
+pub mod uncertainty;
+
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -189,7 +192,7 @@ impl Plan {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     pub(crate) fn sample() -> Plan {
