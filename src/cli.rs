@@ -45,6 +45,73 @@ agent-install fd --base debian-bookworm --no-apply   rehearse on a clean minimal
     Doc(DocArgs),
     /// Run commands in the sandbox by hand (see `sandbox exec --help`).
     Sandbox(SandboxArgs),
+    /// Build an OCI image archive, no daemon: run install docs (or replay plans) on a base
+    /// root filesystem in one sandbox, verify each, and write the base plus the changes as an
+    /// image that `podman load` / `docker load` accept.
+    ///
+    /// Inputs run in the order given, in one overlay sandbox over the base. A doc runs with the
+    /// agent; a plan file (`.json`, a plan or a plan bundle) replays its exact steps without one.
+    /// If any input fails, no image is written and the exit status is that input's. Next to the
+    /// image, `NAME.plan.json` (the plan bundle) records every verified step: commit it and
+    /// pass it as the input to rebuild the image with no agent. Layers are reproducible:
+    /// sorted entries, mtimes clamped to SOURCE_DATE_EPOCH (0 when unset), no apt lists,
+    /// caches or logs.
+    #[command(
+        after_help = "Examples:\n  agent-install provision --base debian-bookworm jq tree --output tools.tar --tag ci/tools:1\n  \
+agent-install provision --base debian-bookworm tools.plan.json --output tools.tar --tag ci/tools:1   (no agent)\n  \
+agent-install provision --base debian.oci.tar ./INSTALL.md --output app.tar\n  \
+podman load -i tools.tar"
+    )]
+    Provision(ProvisionArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ProvisionArgs {
+    /// The base: a root filesystem directory, a named base (`debian-bookworm`), a rootfs
+    /// tarball (`.tar`, `.tar.gz`), or an OCI image archive (its layers are kept).
+    #[arg(long, value_name = "DIR|TARBALL|OCI-ARCHIVE")]
+    pub base: String,
+    /// Install docs (URL, file, catalog name) and plan files (`.json`), run in this order.
+    #[arg(required = true, value_name = "DOC|PLAN")]
+    pub inputs: Vec<String>,
+    /// The image archive to write (an OCI layout as a tar). The plan bundle is written beside
+    /// it as `NAME.plan.json`.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: std::path::PathBuf,
+    /// The image's name in the archive (what `podman load` / `docker load` call it).
+    #[arg(
+        long,
+        value_name = "NAME:TAG",
+        default_value = "agent-install/provisioned:latest"
+    )]
+    pub tag: String,
+    /// Which agent proposes the commands for docs.
+    #[arg(long, value_enum, default_value_t = AgentChoice::Auto)]
+    pub agent: AgentChoice,
+    /// Network inside the sandbox.
+    #[arg(long, value_name = "on|off", value_parser = ["on", "off"])]
+    pub network: Option<String>,
+    /// Sandbox profile for limits, environment and the paths left out of the image
+    /// (default: `default`); its base is replaced by `--base`.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Answer yes to every question the policy would ask (it never overrides a denial).
+    #[arg(short, long)]
+    pub yes: bool,
+    /// Give up on a doc after this many commands.
+    #[arg(long, value_name = "N", default_value_t = 40)]
+    pub max_steps: usize,
+    /// Give up on a doc after this long (e.g. 90s, 20m, 1h).
+    #[arg(long, value_name = "DURATION", default_value = "30m")]
+    pub timeout: String,
+    /// Policy overrides (TOML).
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<std::path::PathBuf>,
+    /// Print events as NDJSON on stdout, ending with one `image` line.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub load: LoadArgs,
 }
 
 #[derive(Debug, Args)]

@@ -12,6 +12,7 @@ pub mod commands;
 pub mod doc;
 pub mod error;
 pub mod event;
+pub mod oci;
 pub mod plan;
 pub mod policy;
 pub mod probe;

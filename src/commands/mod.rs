@@ -3,6 +3,7 @@
 
 mod doc;
 mod probe;
+mod provision;
 pub mod run;
 mod sandbox;
 
@@ -21,6 +22,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus, Error> {
             Command::Probe(args) => probe::run(args).await,
             Command::Doc(args) => doc::run(args).await,
             Command::Sandbox(args) => sandbox::run(args).await,
+            Command::Provision(args) => provision::run(args).await,
         }
     })
 }

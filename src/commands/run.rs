@@ -25,23 +25,7 @@ pub async fn run(args: RunArgs) -> Result<ExitStatus, Error> {
         AgentChoice::Auto => (Box::new(OfflineAgent::new()), "no LLM is configured"),
         AgentChoice::Offline => (Box::new(OfflineAgent::new()), "chosen with --agent offline"),
     };
-    let policy = match &args.policy {
-        Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|error| {
-                Error::io(
-                    format!("could not read the policy file {}", path.display()),
-                    error,
-                )
-            })?;
-            Policy::from_toml(&text).map_err(|error| {
-                Error::usage(
-                    format!("the policy file {} is invalid: {error}", path.display()),
-                    Some("see the README's policy section for the format".to_string()),
-                )
-            })?
-        }
-        None => Policy::default(),
-    };
+    let policy = load_policy(args.policy.as_deref())?;
     let mut rehearsal = super::sandbox_config(&args.sandbox)?;
     if let Some(text) = &args.step_timeout {
         rehearsal.limits.timeout = Some(parse_duration("--step-timeout", text)?);
@@ -127,6 +111,25 @@ pub async fn run(args: RunArgs) -> Result<ExitStatus, Error> {
     Ok(ExitStatus::from_code(result.exit_code))
 }
 
+/// The policy: the defaults, or a `--policy` file's overrides on top.
+pub(super) fn load_policy(path: Option<&std::path::Path>) -> Result<Policy, Error> {
+    let Some(path) = path else {
+        return Ok(Policy::default());
+    };
+    let text = std::fs::read_to_string(path).map_err(|error| {
+        Error::io(
+            format!("could not read the policy file {}", path.display()),
+            error,
+        )
+    })?;
+    Policy::from_toml(&text).map_err(|error| {
+        Error::usage(
+            format!("the policy file {} is invalid: {error}", path.display()),
+            Some("see the README's policy section for the format".to_string()),
+        )
+    })
+}
+
 fn write_report(args: &RunArgs, outputs: Outputs) -> Result<(), Error> {
     let report = outputs.finish();
     if let (Some(path), Some(report)) = (&args.report, report) {
@@ -144,7 +147,7 @@ fn write_report(args: &RunArgs, outputs: Outputs) -> Result<(), Error> {
 
 /// On SIGINT or SIGTERM: mark the run interrupted and kill every sandbox's processes, so the
 /// session unwinds, cleans up and reports `interrupted` (exit 130).
-fn spawn_signal_watcher(
+pub(super) fn spawn_signal_watcher(
     interrupted: Arc<AtomicBool>,
 ) -> Result<tokio::task::JoinHandle<()>, Error> {
     let mut interrupt = signal(SignalKind::interrupt())
@@ -161,7 +164,7 @@ fn spawn_signal_watcher(
     }))
 }
 
-fn parse_duration(flag: &str, text: &str) -> Result<std::time::Duration, Error> {
+pub(super) fn parse_duration(flag: &str, text: &str) -> Result<std::time::Duration, Error> {
     profile::parse_duration(text).map_err(|reason| {
         Error::usage(
             format!("{flag} {text}: {reason}"),
