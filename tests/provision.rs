@@ -431,4 +431,18 @@ fn bad_arguments_exit_with_their_status_and_a_hint() {
         "{}",
         output.stderr
     );
+
+    // A directory nothing can be written to (even by root): exit 1, before anything runs.
+    let output = provision(
+        &["--base", &rootfs, "jq", "--output", "/proc/image.tar"],
+        &env,
+        1,
+    );
+    assert!(
+        output
+            .stderr
+            .contains("could not write beside /proc/image.tar"),
+        "{}",
+        output.stderr
+    );
 }

@@ -157,11 +157,16 @@ async fn build(
     output: &Path,
     bundle_path: &Path,
 ) -> Result<ExitStatus, Error> {
+    // Before anything runs: an output directory we cannot write to fails in a moment.
+    let staging = Staging::beside(output).map_err(|error| {
+        Error::io(
+            format!("could not write beside {}", output.display()),
+            error,
+        )
+    })?;
     let config = settings.rehearsal.clone();
     let mut sandbox = tokio::task::block_in_place(|| sandbox::open(config))?;
     let initial_env = sandbox.shell_state().env.clone();
-    let staging = Staging::beside(output)
-        .map_err(|error| Error::io("creating the staging directory beside --output", error))?;
     let delta_path = staging.scratch("delta.tar");
     let ran = run_inputs(args, inputs, settings, outputs, sandbox.as_mut()).await;
     let exported = match &ran {
