@@ -121,6 +121,7 @@ fn plans_on_a_tarball_base_then_on_that_image_as_an_oci_archive_base() {
         &[
             "mkdir -p /usr/local/bin && echo 'echo hello 1.0' > /usr/local/bin/hello && chmod 755 /usr/local/bin/hello",
             "rm /etc/deleteme",
+            "export HELLO_GREETING=bonjour",
         ],
         &["hello", "test ! -e /etc/deleteme"],
     );
@@ -167,6 +168,15 @@ fn plans_on_a_tarball_base_then_on_that_image_as_an_oci_archive_base() {
     assert_eq!(
         bundle["plans"][0]["steps"][1]["command"],
         "rm /etc/deleteme"
+    );
+    // A variable a step exported is in the image's environment, after the default PATH.
+    let env = layout.config()["config"]["Env"].clone();
+    assert_eq!(
+        env,
+        serde_json::json!([
+            "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            "HELLO_GREETING=bonjour"
+        ])
     );
 
     // 2. That image as the base of the next: its layers are kept as they are, and a deletion
@@ -312,6 +322,51 @@ fn a_failing_input_writes_no_image_and_exits_with_its_status() {
         output.stderr
     );
     assert!(names_in(&out).is_empty(), "left: {:?}", names_in(&out));
+}
+
+#[test]
+fn sigint_during_a_step_exits_130_and_leaves_nothing() {
+    if !is_root() {
+        eprintln!("skipped: the overlay sandbox on a rootfs needs root");
+        return;
+    }
+    use std::io::{BufRead, BufReader};
+    let tiny = Tiny::new();
+    let out = tiny.path("out");
+    fs::create_dir(&out).unwrap();
+    let plan = tiny.path("slow.json");
+    write_plan(&plan, "slow", &["echo started; while :; do :; done"], &[]);
+    let sandbox_temp = tiny.path("sandbox-temp");
+    fs::create_dir(&sandbox_temp).unwrap();
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("agent-install"))
+        .args([
+            "provision",
+            "--json",
+            "--base",
+            &text(&tiny.tarball),
+            &text(&plan),
+        ])
+        .args(["--output", &text(&out.join("image.tar"))])
+        .env("AGENT_INSTALL_CACHE", tiny.cache())
+        .env("TMPDIR", &sandbox_temp)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait for the step's first output line: the loop is running inside the sandbox.
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut lines = stdout.lines();
+    for line in lines.by_ref() {
+        if line.unwrap().contains("\"line\":\"started\"") {
+            break;
+        }
+    }
+    // SAFETY: kill has no memory-safety preconditions; the pid is our own child's.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    assert!(names_in(&out).is_empty(), "left: {:?}", names_in(&out));
+    common::assert_no_leftovers(&sandbox_temp);
 }
 
 /// Each case: arguments before `--output`, the exit status, text the error must contain, and

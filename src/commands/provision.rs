@@ -250,6 +250,11 @@ async fn build(
     let image_config = image_config(base, &bundle, &bundle_text, &initial_env, &final_env, epoch);
     let written = image::write_layout(&layout, &store, &layers, &image_config, &args.tag)
         .map_err(oci_error)?;
+    // Ctrl-C while the layers were compressed: stop before anything appears at --output.
+    if settings.interrupted.load(Ordering::SeqCst) {
+        eprintln!("error: interrupted; no image was written");
+        return Ok(ExitStatus::Interrupted);
+    }
     image::write_archive(&layout, output, epoch).map_err(oci_error)?;
     if let Err(error) = image::write_atomically(bundle_path, bundle_text.as_bytes()) {
         let _ = std::fs::remove_file(output);
