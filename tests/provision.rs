@@ -46,6 +46,29 @@ fn tiny_rootfs_tarball(directory: &Path) -> PathBuf {
     let mut builder = tar::Builder::new(encoder);
     builder.follow_symlinks(false);
     builder.append_dir_all(".", &root).unwrap();
+    // A device node, as real root filesystems have (written into the tar only).
+    let mut header = tar::Header::new_gnu();
+    header.set_entry_type(tar::EntryType::Directory);
+    header.set_mode(0o755);
+    header.set_size(0);
+    header.set_uid(0);
+    header.set_gid(0);
+    header.set_mtime(0);
+    builder
+        .append_data(&mut header, "./dev/", std::io::empty())
+        .unwrap();
+    let mut header = tar::Header::new_gnu();
+    header.set_entry_type(tar::EntryType::Char);
+    header.set_mode(0o666);
+    header.set_size(0);
+    header.set_uid(0);
+    header.set_gid(0);
+    header.set_mtime(0);
+    header.set_device_major(1).unwrap();
+    header.set_device_minor(3).unwrap();
+    builder
+        .append_data(&mut header, "./dev/null", std::io::empty())
+        .unwrap();
     builder.into_inner().unwrap().finish().unwrap();
     tarball
 }
@@ -146,6 +169,24 @@ fn plans_on_a_tarball_base_then_on_that_image_as_an_oci_archive_base() {
         layout.index()["manifests"][0]["annotations"]["org.opencontainers.image.ref.name"],
         "tiny/hello:1"
     );
+    // The base's device node survived the unpacking and the base layer as a device.
+    let base_layer = layout.blob(&first_layers[0]);
+    let null = tar::Archive::new(flate2::read::GzDecoder::new(
+        fs::File::open(&base_layer).unwrap(),
+    ))
+    .entries()
+    .unwrap()
+    .map(Result::unwrap)
+    .find(|entry| entry.path().unwrap() == Path::new("dev/null"))
+    .map(|entry| {
+        let header = entry.header();
+        (
+            header.entry_type(),
+            header.device_major().unwrap(),
+            header.device_minor().unwrap(),
+        )
+    });
+    assert_eq!(null, Some((tar::EntryType::Char, Some(1), Some(3))));
     let delta = layout.blob(&first_layers[1]);
     let entries: Vec<String> = tar::Archive::new(flate2::read::GzDecoder::new(
         fs::File::open(&delta).unwrap(),

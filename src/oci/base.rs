@@ -192,7 +192,12 @@ fn unpack_file(
                 .map_err(|error| OciError::io("creating the cache", error))?;
             unpack::open_tar(path, compression)
                 .and_then(|mut archive| archive.unpack(&layout))
-                .map_err(|error| OciError::base(spec, format!("could not unpack it: {error}")))?;
+                .map_err(|error| {
+                    OciError::base(
+                        spec,
+                        format!("could not unpack it: {}", with_causes(&error)),
+                    )
+                })?;
             let image = read_layout(spec, &layout)?;
             for layer in &image.layers {
                 let compression =
@@ -210,14 +215,22 @@ fn unpack_file(
                     |error| {
                         OciError::base(
                             spec,
-                            format!("could not apply its layer {}: {error}", layer.digest),
+                            format!(
+                                "could not apply its layer {}: {}",
+                                layer.digest,
+                                with_causes(&error)
+                            ),
                         )
                     },
                 )?;
             }
         } else {
-            unpack::apply_layer(path, compression, &rootfs)
-                .map_err(|error| OciError::base(spec, format!("could not unpack it: {error}")))?;
+            unpack::apply_layer(path, compression, &rootfs).map_err(|error| {
+                OciError::base(
+                    spec,
+                    format!("could not unpack it: {}", with_causes(&error)),
+                )
+            })?;
         }
         fs::write(temporary.join("complete"), b"")
             .map_err(|error| OciError::io("writing the cache", error))?;
@@ -228,6 +241,17 @@ fn unpack_file(
         let _ = fs::remove_dir_all(&temporary);
     }
     result
+}
+
+/// An I/O error with its causes (the tar crate wraps the OS error in its own).
+fn with_causes(error: &std::io::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    text
 }
 
 #[derive(Deserialize)]

@@ -128,7 +128,50 @@ pub fn apply_layer(layer: &Path, compression: Compression, root: &Path) -> io::R
                 remove_any(&target)?;
             }
         }
-        entry.unpack_in(root)?;
+        let kind = entry.header().entry_type();
+        if kind.is_character_special() || kind.is_block_special() || kind.is_fifo() {
+            // The tar crate would write these as regular files (a rootfs has /dev/null etc.).
+            remove_any(&target)?;
+            make_node(&target, entry.header())?;
+        } else {
+            entry.unpack_in(root)?;
+        }
+    }
+    Ok(())
+}
+
+/// Creates a device node or FIFO with the entry's mode and owner.
+fn make_node(target: &Path, header: &tar::Header) -> io::Result<()> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+
+    if let Some(parent) = target.parent() {
+        fs::create_dir_all(parent)?;
+    }
+    let kind = header.entry_type();
+    let file_type = if kind.is_character_special() {
+        libc::S_IFCHR
+    } else if kind.is_block_special() {
+        libc::S_IFBLK
+    } else {
+        libc::S_IFIFO
+    };
+    let mode = (header.mode()? & 0o7777) as libc::mode_t;
+    let device = libc::makedev(
+        header.device_major()?.unwrap_or(0),
+        header.device_minor()?.unwrap_or(0),
+    );
+    let path = CString::new(target.as_os_str().as_bytes())
+        .map_err(|error| io::Error::new(io::ErrorKind::InvalidInput, error))?;
+    // SAFETY: path is NUL-terminated; mknod and lchown take no other pointers.
+    if unsafe { libc::mknod(path.as_ptr(), file_type | mode, device) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let uid = u32::try_from(header.uid()?).unwrap_or(0);
+    let gid = u32::try_from(header.gid()?).unwrap_or(0);
+    // SAFETY: as above.
+    if unsafe { libc::lchown(path.as_ptr(), uid, gid) } != 0 {
+        return Err(io::Error::last_os_error());
     }
     Ok(())
 }

@@ -411,6 +411,55 @@ mod tests {
     use super::*;
 
     #[test]
+    fn reproducible_options_clamp_mtimes_and_exclude_hidden_paths() {
+        let options = ExportOptions {
+            exclude: vec![
+                "/var/lib/apt/lists".to_string(),
+                "/var/lib/dpkg/*-old".to_string(),
+            ],
+            clamp_mtime: Some(1_000),
+        };
+        assert_eq!(options.mtime(5_000), 1_000);
+        assert_eq!(options.mtime(999), 999);
+        assert_eq!(options.mtime(-1), 0);
+        assert!(options.excludes("/var/lib/apt/lists/partial/x"));
+        assert!(options.excludes("/var/lib/dpkg/status-old"));
+        assert!(!options.excludes("/var/lib/dpkg/status"));
+        assert!(!options.excludes("/var/lib/apt/extended_states"));
+        let keep_all = ExportOptions::default();
+        assert_eq!(keep_all.mtime(5_000), 5_000);
+        assert!(!keep_all.excludes("/var/lib/apt/lists/x"));
+    }
+
+    #[test]
+    fn a_directory_layer_is_sorted_and_the_same_every_time() {
+        let root = std::env::temp_dir().join(format!("export-dir-test-{}", std::process::id()));
+        fs::create_dir_all(root.join("b/inner")).unwrap();
+        fs::write(root.join("b/inner/file"), "x").unwrap();
+        fs::write(root.join("a"), "y").unwrap();
+        std::os::unix::fs::symlink("a", root.join("c")).unwrap();
+        let options = ExportOptions {
+            exclude: Vec::new(),
+            clamp_mtime: Some(0),
+        };
+        let (_, first) = write_directory_layer(&root, &options, Vec::new()).unwrap();
+        let (summary, second) = write_directory_layer(&root, &options, Vec::new()).unwrap();
+        assert_eq!(first, second);
+        assert_eq!(summary.entries, 5);
+        let names: Vec<String> = tar::Archive::new(first.as_slice())
+            .entries()
+            .unwrap()
+            .map(|entry| {
+                let entry = entry.unwrap();
+                assert_eq!(entry.header().mtime().unwrap(), 0);
+                entry.path().unwrap().display().to_string()
+            })
+            .collect();
+        assert_eq!(names, ["a", "b/", "b/inner/", "b/inner/file", "c"]);
+        fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
     fn pax_record_lengths_count_themselves() {
         let record = pax_record("SCHILY.xattr.user.a", b"1");
         let text = String::from_utf8(record.clone()).unwrap();
