@@ -67,7 +67,13 @@ pub enum Event {
         exit_status: Option<i32>,
         duration_ms: u64,
         timed_out: bool,
+        /// For a replayed step (`apply`, a cached plan, the apply after a rehearsal): whether it
+        /// changed the target or found it already as wanted (see [`crate::replay`]).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        change: Option<StepChange>,
     },
+    /// Where the steps of a run came from: the agent, the plan cache, or a plan file.
+    PlanSource { source: PlanSource, detail: String },
     /// A failed step's changes were rolled back.
     RolledBack { step: usize },
     /// A verification command ran.
@@ -106,6 +112,47 @@ pub enum Event {
 pub enum Stream {
     Stdout,
     Stderr,
+}
+
+/// What a replayed step did to its target, as Ansible reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepChange {
+    /// The target was already as the step wanted it.
+    Ok,
+    /// The step changed the target (or there was no evidence that it did not).
+    Changed,
+}
+
+impl StepChange {
+    pub fn name(self) -> &'static str {
+        match self {
+            StepChange::Ok => "ok",
+            StepChange::Changed => "changed",
+        }
+    }
+}
+
+/// Where a run's steps came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanSource {
+    /// The agent proposed them in this run.
+    Agent,
+    /// A plan the cache kept from an earlier verified run of the same doc on the same machine.
+    Cache,
+    /// A plan file given to `apply`.
+    File,
+}
+
+impl PlanSource {
+    pub fn name(self) -> &'static str {
+        match self {
+            PlanSource::Agent => "agent",
+            PlanSource::Cache => "cache",
+            PlanSource::File => "file",
+        }
+    }
 }
 
 /// How a run ended (DESIGN §8 `outcome`).

@@ -16,6 +16,7 @@ pub mod oci;
 pub mod plan;
 pub mod policy;
 pub mod probe;
+pub mod replay;
 pub mod report;
 pub mod sandbox;
 pub mod session;

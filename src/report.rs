@@ -22,6 +22,9 @@ pub struct Report {
     pub verification: Vec<VerificationRecord>,
     pub delta: Option<DeltaRecord>,
     pub agent: AgentRecord,
+    /// Where the steps came from: `agent`, `cache` (a plan kept from an earlier verified
+    /// run) or `file` (`apply`); `None` when the run ended before it had steps to show.
+    pub plan_source: Option<crate::event::PlanSource>,
     pub warnings: Vec<String>,
     pub duration_ms: u64,
 }
@@ -41,6 +44,9 @@ pub struct StepRecord {
     pub duration_ms: u64,
     pub timed_out: bool,
     pub rolled_back: bool,
+    /// For replayed steps: `ok` (already as wanted) or `changed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change: Option<crate::event::StepChange>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -83,6 +89,7 @@ pub struct ReportBuilder {
     verification: Vec<VerificationRecord>,
     delta: Option<DeltaRecord>,
     agent: AgentRecord,
+    plan_source: Option<crate::event::PlanSource>,
     warnings: Vec<String>,
     finished: Option<(Outcome, u8, String, Option<String>, u64)>,
 }
@@ -118,6 +125,7 @@ impl ReportBuilder {
                 duration_ms: 0,
                 timed_out: false,
                 rolled_back: false,
+                change: None,
             }),
             Event::StepStarted {
                 step,
@@ -135,13 +143,16 @@ impl ReportBuilder {
                 exit_status,
                 duration_ms,
                 timed_out,
+                change,
             } => {
                 if let Some(record) = self.step_mut(*step) {
                     record.exit_status = *exit_status;
                     record.duration_ms = *duration_ms;
                     record.timed_out = *timed_out;
+                    record.change = *change;
                 }
             }
+            Event::PlanSource { source, .. } => self.plan_source = Some(*source),
             Event::RolledBack { step } => {
                 if let Some(record) = self.step_mut(*step) {
                     record.rolled_back = true;
@@ -230,6 +241,7 @@ impl ReportBuilder {
             verification: self.verification,
             delta: self.delta,
             agent: self.agent,
+            plan_source: self.plan_source,
             warnings: self.warnings,
             duration_ms,
         })

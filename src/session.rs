@@ -13,13 +13,17 @@ use std::time::{Duration, Instant};
 use crate::agent::packages::Family;
 use crate::agent::{Action, ActionResult, Agent, Facts, FailedCheck, Note, Record, Turn};
 use crate::doc::{Doc, VerificationOrigin};
-use crate::event::{Event, Outcome, Stream as EventStream};
+use crate::event::{Event, Outcome};
 use crate::plan::{self, Plan, PlanAgent, PlanDoc, PlanProbe, PlanRoute, PlanStep, SourceRef};
 use crate::policy::{Interaction, Policy, Resolution, Target};
+use crate::replay::{self, ReplayEnding, ReplayOptions, combined_output};
 use crate::sandbox::{
     self, ExecRequest, Observation, Sandbox, SandboxConfig, SandboxError, Snapshot,
 };
 use crate::ui::Outputs;
+
+/// How long one verification command may take.
+const VERIFICATION_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// How a run may change the real target after a verified rehearsal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -209,7 +213,7 @@ impl Loop<'_> {
     ) -> Result<Vec<String>, Ending> {
         let mut facts = self.facts(sandbox)?;
         self.outputs.emit(Event::Probed {
-            fingerprint: String::new(),
+            fingerprint: self.settings.target.fingerprint.clone(),
             summary: describe_facts(&facts),
         });
         let verification = verification_commands(self.doc, &self.settings.extra_verification);
@@ -433,9 +437,10 @@ impl Loop<'_> {
             reasons = vec![format!(
                 "loop: `{command}` already failed and nothing changed since"
             )];
-        } else if let Some(message) = &refusal {
+        } else if let Some(message) = refusal {
+            // The refusal message already names the policy's reasons and what to do.
             decision = "deny".to_string();
-            reasons.push(message.clone());
+            reasons = vec![message];
         }
         self.outputs.emit(Event::Decision {
             step,
@@ -495,33 +500,18 @@ impl Loop<'_> {
         target: &str,
         timeout: Option<Duration>,
     ) -> Result<Observation, Ending> {
-        self.outputs.emit(Event::StepStarted {
-            step,
-            command: command.to_string(),
-            purpose: purpose.to_string(),
-            target: target.to_string(),
-        });
-        let remaining = self.settings.timeout.saturating_sub(self.started.elapsed());
-        let mut request = ExecRequest::new(command);
-        let limit = match (timeout, self.settings.rehearsal.limits.timeout) {
-            (Some(given), _) => given.min(remaining),
-            (None, Some(default)) => default.min(remaining),
-            (None, None) => remaining,
-        };
-        request = request.with_timeout(limit.max(Duration::from_secs(1)));
+        let limit = self.step_timeout(timeout);
         let outputs = &mut *self.outputs;
         let result = tokio::task::block_in_place(|| {
-            sandbox.exec(&request, &mut |stream, line| {
-                let stream = match stream {
-                    sandbox::Stream::Stdout => EventStream::Stdout,
-                    sandbox::Stream::Stderr => EventStream::Stderr,
-                };
-                outputs.emit(Event::Output {
-                    step,
-                    stream,
-                    line: line.to_string(),
-                });
-            })
+            replay::run_command(
+                sandbox,
+                step,
+                command,
+                purpose,
+                target,
+                Some(limit),
+                &mut |event| outputs.emit(event),
+            )
         });
         let observation = result.map_err(|error| sandbox_ending(&error))?;
         self.outputs.emit(Event::StepFinished {
@@ -529,8 +519,20 @@ impl Loop<'_> {
             exit_status: observation.exit_code,
             duration_ms: observation.duration.as_millis() as u64,
             timed_out: observation.timed_out,
+            change: None,
         });
         Ok(observation)
+    }
+
+    /// A step's time limit: the given or default one, within what is left of the run's budget.
+    fn step_timeout(&self, timeout: Option<Duration>) -> Duration {
+        let remaining = self.settings.timeout.saturating_sub(self.started.elapsed());
+        let limit = match (timeout, self.settings.rehearsal.limits.timeout) {
+            (Some(given), _) => given.min(remaining),
+            (None, Some(default)) => default.min(remaining),
+            (None, None) => remaining,
+        };
+        limit.max(Duration::from_secs(1))
     }
 
     /// Runs one check in a fresh login shell: a PATH change that only lived in one earlier
@@ -541,37 +543,20 @@ impl Loop<'_> {
         command: &str,
         target: &str,
     ) -> Result<Option<FailedCheck>, Ending> {
-        let wrapped = login_shell_command(command);
-        let request = ExecRequest::new(wrapped).with_timeout(Duration::from_secs(60));
         if self.settings.interrupted.load(Ordering::SeqCst) {
             return Err(ending(Outcome::Interrupted, "interrupted"));
         }
-        let observation = tokio::task::block_in_place(|| sandbox.exec(&request, &mut |_, _| {}))
-            .map_err(|error| sandbox_ending(&error))?;
-        let passed = observation.success();
-        let output = combined_output(&observation);
-        let detail = if passed {
-            observation
-                .stdout
-                .text()
-                .lines()
-                .next()
-                .unwrap_or_default()
-                .to_string()
-        } else {
-            format!("{}: {}", observation.outcome(), output.trim())
-        };
-        self.outputs.emit(Event::Verification {
-            command: command.to_string(),
-            passed,
-            target: target.to_string(),
-            detail,
-        });
-        Ok((!passed).then(|| FailedCheck {
-            command: command.to_string(),
-            exit_status: observation.exit_code,
-            output,
-        }))
+        let outputs = &mut *self.outputs;
+        tokio::task::block_in_place(|| {
+            replay::verify(
+                sandbox,
+                command,
+                target,
+                VERIFICATION_TIMEOUT,
+                &mut |event| outputs.emit(event),
+            )
+        })
+        .map_err(|error| sandbox_ending(&error))
     }
 
     /// Reads the facts the agent plans with from inside the sandbox: the rehearsal may run on
@@ -733,24 +718,22 @@ impl Loop<'_> {
     /// Replays exactly the verified steps on the target under the host policy, then verifies
     /// there again.
     async fn apply(&mut self, verification: Vec<String>) -> Ending {
+        let steps = self
+            .plan
+            .as_ref()
+            .map(|plan| plan.steps.clone())
+            .unwrap_or_default();
         // Check every step against the host policy before the first one runs, so a refusal
         // never leaves the target half-installed.
-        for step in &self.verified {
-            let verdict = self.settings.policy.check(&step.command, Target::Host);
-            let refusal = match verdict.resolve(self.settings.interaction) {
-                Resolution::Run => None,
-                Resolution::Prompt => (!confirm(&format!(
-                    "Run `{}` on this machine? ({})",
-                    step.command,
-                    verdict.reasons().join("; ")
-                )))
-                .then(|| "refused by the user".to_string()),
-                Resolution::Refuse { message } => Some(message),
-            };
-            if let Some(message) = refusal {
-                return ending(Outcome::Refused, format!("not applied: {message}"));
-            }
-        }
+        let steps = match replay::approve(
+            &steps,
+            &self.settings.policy,
+            Target::Host,
+            self.settings.interaction,
+        ) {
+            Ok(steps) => steps,
+            Err(message) => return ending(Outcome::Refused, format!("not applied: {message}")),
+        };
         let mut config = SandboxConfig::new(sandbox::Backend::Host);
         config.limits = self.settings.rehearsal.limits.clone();
         config.env_passthrough = self.settings.rehearsal.env_passthrough.clone();
@@ -759,71 +742,48 @@ impl Loop<'_> {
             Ok(target) => target,
             Err(error) => return sandbox_ending(&error),
         };
-        let steps = self.verified.clone();
-        let mut result = None;
-        for step in &steps {
-            self.step += 1;
-            let number = self.step;
-            self.outputs.emit(Event::Decision {
-                step: number,
-                command: step.command.clone(),
-                decision: "allow".to_string(),
-                risks: step.risks.clone(),
-                reasons: vec!["verified in the rehearsal".to_string()],
-            });
-            match self.exec(
+        let options = ReplayOptions {
+            first_step: self.step + 1,
+            reason: "verified in the rehearsal".to_string(),
+            step_timeout: Some(self.step_timeout(None)),
+            interrupted: Some(Arc::clone(&self.settings.interrupted)),
+            ..ReplayOptions::new("host")
+        };
+        let outputs = &mut *self.outputs;
+        let replayed = tokio::task::block_in_place(|| {
+            replay::replay(
+                &steps,
+                &verification,
                 target.as_mut(),
-                number,
-                &step.command,
-                &step.purpose,
-                "host",
-                None,
-            ) {
-                Ok(observation) if observation.success() => {}
-                Ok(observation) => {
-                    result = Some(ending(
-                        Outcome::Error,
-                        format!(
-                            "`{}` passed in the rehearsal but {} on this machine",
-                            step.command,
-                            observation.outcome()
-                        ),
-                    ));
-                    break;
-                }
-                Err(ending) => {
-                    result = Some(ending);
-                    break;
-                }
-            }
-        }
-        if result.is_none() {
-            let mut failed = 0;
-            for command in &verification {
-                match self.verify_one(target.as_mut(), command, "host") {
-                    Ok(None) => {}
-                    Ok(Some(_)) => failed += 1,
-                    Err(ending) => {
-                        result = Some(ending);
-                        break;
-                    }
-                }
-            }
-            if result.is_none() {
-                result = Some(if failed == 0 {
-                    ending(Outcome::Installed, "installed and verified on this machine")
-                } else {
-                    ending(
-                        Outcome::VerificationFailed,
-                        format!(
-                            "{failed} verification command(s) failed on this machine after the steps were applied"
-                        ),
-                    )
-                });
-            }
-        }
+                &options,
+                &mut |event| outputs.emit(event),
+            )
+        });
         let _ = tokio::task::block_in_place(|| target.discard());
-        result.unwrap_or_else(|| ending(Outcome::Error, "apply ended without a result"))
+        let replayed = match replayed {
+            Ok(replayed) => replayed,
+            Err(error) => return sandbox_ending(&error),
+        };
+        self.step += replayed.steps.len();
+        match replayed.ending {
+            ReplayEnding::Verified => {
+                ending(Outcome::Installed, "installed and verified on this machine")
+            }
+            ReplayEnding::StepFailed { index, outcome } => ending(
+                Outcome::Error,
+                format!(
+                    "`{}` passed in the rehearsal but {outcome} on this machine",
+                    steps[index].command
+                ),
+            ),
+            ReplayEnding::VerificationFailed { failures } => ending(
+                Outcome::VerificationFailed,
+                format!(
+                    "{} verification command(s) failed on this machine after the steps were applied",
+                    failures.len()
+                ),
+            ),
+        }
     }
 }
 
@@ -894,13 +854,6 @@ pub fn verification_commands(doc: &Doc, extra: &[String]) -> Vec<String> {
     commands
 }
 
-fn login_shell_command(command: &str) -> String {
-    let quoted = format!("'{}'", command.replace('\'', r"'\''"));
-    format!(
-        "cd / && if command -v bash >/dev/null 2>&1; then exec env -i HOME=\"$HOME\" USER=\"${{USER:-root}}\" LANG=C.UTF-8 TERM=dumb bash -l -c {quoted}; else exec env -i HOME=\"$HOME\" LANG=C.UTF-8 TERM=dumb sh -l -c {quoted}; fi"
-    )
-}
-
 fn write_file_command(path: &str, content: &str) -> String {
     let mut marker = "AGENT_INSTALL_EOF".to_string();
     while content.contains(&marker) {
@@ -910,16 +863,6 @@ fn write_file_command(path: &str, content: &str) -> String {
     format!(
         "mkdir -p \"$(dirname {quoted_path})\" && cat > {quoted_path} <<'{marker}'\n{content}\n{marker}"
     )
-}
-
-fn combined_output(observation: &Observation) -> String {
-    let stdout = observation.stdout.text();
-    let stderr = observation.stderr.text();
-    match (stdout.trim().is_empty(), stderr.trim().is_empty()) {
-        (true, _) => stderr,
-        (false, true) => stdout,
-        (false, false) => format!("{stdout}\n{stderr}"),
-    }
 }
 
 /// The commands whose presence the offline agent plans with.
@@ -1052,15 +995,6 @@ mod tests {
         let facts = parse_facts("id=linuxmint\nid_like=ubuntu debian\nuid=1000\nsudo=yes\n");
         assert_eq!(facts.family, Some(Family::Debian));
         assert!(!facts.is_root && facts.can_sudo);
-    }
-
-    #[test]
-    fn login_shell_quotes_the_command() {
-        let wrapped = login_shell_command("echo 'it''s' && jq --version");
-        assert!(
-            wrapped.contains(r"bash -l -c 'echo '\''it'\'''\''s'\'' && jq --version'"),
-            "{wrapped}"
-        );
     }
 
     #[test]

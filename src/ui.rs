@@ -238,12 +238,16 @@ impl Terminal {
                 exit_status,
                 duration_ms,
                 timed_out,
+                change,
             } => {
                 self.clear_spinner();
                 let seconds = *duration_ms as f64 / 1000.0;
                 let status = match (exit_status, timed_out) {
                     (_, true) => format!("{}", bad.apply_to("timed out")),
-                    (Some(0), _) => format!("{}", good.apply_to("ok")),
+                    (Some(0), _) => match change {
+                        Some(change) => format!("{}", good.apply_to(change.name())),
+                        None => format!("{}", good.apply_to("ok")),
+                    },
                     (Some(code), _) => format!("{}", bad.apply_to(format!("exit {code}"))),
                     (None, _) => format!("{}", bad.apply_to("killed")),
                 };
@@ -290,6 +294,11 @@ impl Terminal {
                     self.line(format!("    … and {} more", summary.len() - 20));
                 }
             }
+            Event::PlanSource { source, detail } => self.line(format!(
+                "{} {} — {detail}",
+                dim.apply_to("steps from"),
+                source.name()
+            )),
             Event::Warning { message } => {
                 self.line(format!("{} {message}", bad.apply_to("warning:")))
             }

@@ -27,6 +27,7 @@ pub async fn run(args: RunArgs) -> Result<ExitStatus, Error> {
     };
     let policy = load_policy(args.policy.as_deref())?;
     let mut rehearsal = super::sandbox_config(&args.sandbox)?;
+    let policy = policy.with_passed_variables(&rehearsal.env_passthrough);
     if let Some(text) = &args.step_timeout {
         rehearsal.limits.timeout = Some(parse_duration("--step-timeout", text)?);
     }

@@ -1,0 +1,541 @@
+//! Replaying a plan's steps without an agent (DESIGN §6): the one implementation behind
+//! `agent-install apply <PLAN>`, the apply to this machine after a verified rehearsal, a cached
+//! plan tried at the start of a rehearsal, and `provision`'s plan inputs.
+//!
+//! [`replay`] runs the steps in order in any [`Sandbox`] (overlay, host, or one a caller
+//! opened and keeps), stops at the first step that fails, then runs every verification
+//! command in a fresh login shell. It emits the same [`Event`]s as the install loop —
+//! `Decision`, `StepStarted`, `Output`, `StepFinished`, `Verification` — so the terminal,
+//! `--json`, transcripts and reports need nothing new. It never asks the policy: callers check
+//! every step first with [`approve`], so that a refusal never leaves a target half-installed.
+//!
+//! Each step that succeeded is reported `ok` (the target already was as the step wanted) or
+//! `changed`, as Ansible does:
+//! - on a sandbox that tracks changes, the filesystem tells: `changed` when the visible delta
+//!   (paths outside the profile's hidden caches, logs and lock files) differs after the step;
+//! - elsewhere (the host) the command's own output is the evidence: apt's `0 upgraded, 0 newly
+//!   installed, 0 to remove` or `is already the newest version`, pip's `Requirement already
+//!   satisfied` without `Successfully installed`, npm's `up to date` without `added`, cargo's
+//!   `is already installed`, pipx's `already seems to be installed`, dnf's `Nothing to do`, and
+//!   read-only commands are `ok`. Without such evidence a step is `changed`: claiming "no
+//!   change" without proof would hide one.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use crate::agent::FailedCheck;
+use crate::event::{Event, StepChange, Stream as EventStream};
+use crate::plan::PlanStep;
+use crate::policy::{Interaction, Policy, Resolution, Target};
+use crate::sandbox::{self, Change, ExecRequest, Observation, Sandbox, SandboxError};
+
+/// How to replay: labels for the events and the limits.
+#[derive(Debug, Clone)]
+pub struct ReplayOptions {
+    /// Where the steps run, as events name it (`host`, `sandbox`).
+    pub target: String,
+    /// The number of the first step in events; the others follow.
+    pub first_step: usize,
+    /// Why each step may run, shown in its `Decision` event.
+    pub reason: String,
+    /// Kill a step after this long; `None`: the sandbox's default.
+    pub step_timeout: Option<Duration>,
+    /// Kill a verification command after this long.
+    pub verification_timeout: Duration,
+    /// Checked before each step: set by a signal handler to stop between steps.
+    pub interrupted: Option<Arc<AtomicBool>>,
+}
+
+impl ReplayOptions {
+    pub fn new(target: impl Into<String>) -> ReplayOptions {
+        ReplayOptions {
+            target: target.into(),
+            first_step: 1,
+            reason: "a step of the plan".to_string(),
+            step_timeout: None,
+            verification_timeout: Duration::from_secs(60),
+            interrupted: None,
+        }
+    }
+}
+
+/// What a replay did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Replayed {
+    /// The steps that ran, in order (the last one failed when the ending says so).
+    pub steps: Vec<ReplayedStep>,
+    pub ending: ReplayEnding,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplayedStep {
+    /// The step's number in events.
+    pub step: usize,
+    pub command: String,
+    pub exit_status: Option<i32>,
+    /// Set for the steps that succeeded.
+    pub change: Option<StepChange>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReplayEnding {
+    /// Every step succeeded and every verification command passed.
+    Verified,
+    /// The step at `index` (0-based, in the plan) failed; nothing after it ran.
+    StepFailed { index: usize, outcome: String },
+    /// The steps succeeded but these verification commands failed.
+    VerificationFailed { failures: Vec<FailedCheck> },
+}
+
+impl Replayed {
+    pub fn verified(&self) -> bool {
+        self.ending == ReplayEnding::Verified
+    }
+
+    /// How many steps reported `changed`.
+    pub fn changed(&self) -> usize {
+        self.steps
+            .iter()
+            .filter(|step| step.change == Some(StepChange::Changed))
+            .count()
+    }
+}
+
+/// Runs `steps` in order in `sandbox`, then `verification`, emitting events through `emit`.
+///
+/// A step that fails ends the replay ([`ReplayEnding::StepFailed`]); verification runs only
+/// after every step succeeded. Nothing is rolled back here: the caller decides (a cached plan
+/// that failed is rolled back, an apply to the host cannot be). `Err` means the sandbox itself
+/// failed or the run was interrupted ([`SandboxError::Interrupted`]).
+pub fn replay(
+    steps: &[PlanStep],
+    verification: &[String],
+    sandbox: &mut dyn Sandbox,
+    options: &ReplayOptions,
+    emit: &mut dyn FnMut(Event),
+) -> Result<Replayed, SandboxError> {
+    let tracks_changes = sandbox.tracks_changes();
+    let mut before = if tracks_changes {
+        visible_changes(sandbox)
+    } else {
+        None
+    };
+    let mut replayed = Vec::new();
+    for (index, step) in steps.iter().enumerate() {
+        if options
+            .interrupted
+            .as_ref()
+            .is_some_and(|flag| flag.load(Ordering::SeqCst))
+        {
+            return Err(SandboxError::Interrupted);
+        }
+        let number = options.first_step + index;
+        emit(Event::Decision {
+            step: number,
+            command: step.command.clone(),
+            decision: step.decision.clone(),
+            risks: step.risks.clone(),
+            reasons: vec![options.reason.clone()],
+        });
+        let observation = run_command(
+            sandbox,
+            number,
+            &step.command,
+            &step.purpose,
+            &options.target,
+            options.step_timeout,
+            emit,
+        )?;
+        let success = observation.success() || !observation.executed;
+        let change = if !success {
+            None
+        } else if tracks_changes {
+            let after = visible_changes(sandbox);
+            let change = match (&before, &after) {
+                (Some(before), Some(after)) if before == after => StepChange::Ok,
+                (Some(_), Some(_)) => StepChange::Changed,
+                // The delta could not be read: fall back to what the command said.
+                _ => change_from_output(step, &observation),
+            };
+            before = after;
+            Some(change)
+        } else {
+            Some(change_from_output(step, &observation))
+        };
+        emit(Event::StepFinished {
+            step: number,
+            exit_status: observation.exit_code,
+            duration_ms: observation.duration.as_millis() as u64,
+            timed_out: observation.timed_out,
+            change,
+        });
+        replayed.push(ReplayedStep {
+            step: number,
+            command: step.command.clone(),
+            exit_status: observation.exit_code,
+            change,
+        });
+        if !success {
+            return Ok(Replayed {
+                steps: replayed,
+                ending: ReplayEnding::StepFailed {
+                    index,
+                    outcome: observation.outcome(),
+                },
+            });
+        }
+    }
+    let mut failures = Vec::new();
+    for command in verification {
+        if options
+            .interrupted
+            .as_ref()
+            .is_some_and(|flag| flag.load(Ordering::SeqCst))
+        {
+            return Err(SandboxError::Interrupted);
+        }
+        if let Some(failed) = verify(
+            sandbox,
+            command,
+            &options.target,
+            options.verification_timeout,
+            emit,
+        )? {
+            failures.push(failed);
+        }
+    }
+    let ending = if failures.is_empty() {
+        ReplayEnding::Verified
+    } else {
+        ReplayEnding::VerificationFailed { failures }
+    };
+    Ok(Replayed {
+        steps: replayed,
+        ending,
+    })
+}
+
+/// Checks every step against the policy for `target` before any runs, asking on a terminal
+/// where the policy says "ask" (and `--yes` was not given). Returns the steps with the
+/// decision and risk classes for that target, or why the first refused step may not run.
+pub fn approve(
+    steps: &[PlanStep],
+    policy: &Policy,
+    target: Target,
+    interaction: Interaction,
+) -> Result<Vec<PlanStep>, String> {
+    let mut approved = Vec::with_capacity(steps.len());
+    for (index, step) in steps.iter().enumerate() {
+        let verdict = policy.check(&step.command, target);
+        let refusal = match verdict.resolve(interaction) {
+            Resolution::Run => None,
+            Resolution::Prompt => (!confirm(&format!(
+                "Run `{}` on the {target}? ({})",
+                step.command,
+                verdict.reasons().join("; ")
+            )))
+            .then(|| "refused by the user".to_string()),
+            Resolution::Refuse { message } => Some(message),
+        };
+        if let Some(message) = refusal {
+            return Err(format!("step {} `{}`: {message}", index + 1, step.command));
+        }
+        approved.push(PlanStep {
+            decision: verdict.decision.name().to_string(),
+            risks: verdict
+                .classes()
+                .iter()
+                .map(|class| class.name().to_string())
+                .collect(),
+            ..step.clone()
+        });
+    }
+    Ok(approved)
+}
+
+/// Runs one command with `StepStarted` and `Output` events (the caller emits `StepFinished`,
+/// which may carry what only it knows).
+pub fn run_command(
+    sandbox: &mut dyn Sandbox,
+    step: usize,
+    command: &str,
+    purpose: &str,
+    target: &str,
+    timeout: Option<Duration>,
+    emit: &mut dyn FnMut(Event),
+) -> Result<Observation, SandboxError> {
+    emit(Event::StepStarted {
+        step,
+        command: command.to_string(),
+        purpose: purpose.to_string(),
+        target: target.to_string(),
+    });
+    let mut request = ExecRequest::new(command);
+    if let Some(timeout) = timeout {
+        request = request.with_timeout(timeout);
+    }
+    sandbox.exec(&request, &mut |stream, line| {
+        let stream = match stream {
+            sandbox::Stream::Stdout => EventStream::Stdout,
+            sandbox::Stream::Stderr => EventStream::Stderr,
+        };
+        emit(Event::Output {
+            step,
+            stream,
+            line: line.to_string(),
+        });
+    })
+}
+
+/// Runs one verification command in a fresh login shell — a PATH change that only lived in
+/// one earlier command does not count, and an installer's exit status is never the proof —
+/// and emits its `Verification` event. `Some` describes a failure.
+pub fn verify(
+    sandbox: &mut dyn Sandbox,
+    command: &str,
+    target: &str,
+    timeout: Duration,
+    emit: &mut dyn FnMut(Event),
+) -> Result<Option<FailedCheck>, SandboxError> {
+    let request = ExecRequest::new(login_shell_command(command)).with_timeout(timeout);
+    let observation = sandbox.exec(&request, &mut |_, _| {})?;
+    let passed = observation.success();
+    let output = combined_output(&observation);
+    let detail = if passed {
+        observation
+            .stdout
+            .text()
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    } else {
+        format!("{}: {}", observation.outcome(), output.trim())
+    };
+    emit(Event::Verification {
+        command: command.to_string(),
+        passed,
+        target: target.to_string(),
+        detail,
+    });
+    Ok((!passed).then(|| FailedCheck {
+        command: command.to_string(),
+        exit_status: observation.exit_code,
+        output,
+    }))
+}
+
+/// `command` run by a login shell with a clean environment, from `/`.
+pub(crate) fn login_shell_command(command: &str) -> String {
+    let quoted = format!("'{}'", command.replace('\'', r"'\''"));
+    format!(
+        "cd / && if command -v bash >/dev/null 2>&1; then exec env -i HOME=\"$HOME\" USER=\"${{USER:-root}}\" LANG=C.UTF-8 TERM=dumb bash -l -c {quoted}; else exec env -i HOME=\"$HOME\" LANG=C.UTF-8 TERM=dumb sh -l -c {quoted}; fi"
+    )
+}
+
+/// stdout and stderr of an observation as one text.
+pub(crate) fn combined_output(observation: &Observation) -> String {
+    let stdout = observation.stdout.text();
+    let stderr = observation.stderr.text();
+    match (stdout.trim().is_empty(), stderr.trim().is_empty()) {
+        (true, _) => stderr,
+        (false, true) => stdout,
+        (false, false) => format!("{stdout}\n{stderr}"),
+    }
+}
+
+/// The delta's visible changes; `None` when it cannot be read.
+fn visible_changes(sandbox: &mut dyn Sandbox) -> Option<Vec<Change>> {
+    sandbox
+        .delta()
+        .ok()
+        .map(|delta| delta.visible().cloned().collect())
+}
+
+/// `ok` or `changed` from a step's output and risk classes (the rule in the module header).
+pub fn change_from_output(step: &PlanStep, observation: &Observation) -> StepChange {
+    if !step.risks.is_empty() && step.risks.iter().all(|risk| risk == "read-only") {
+        return StepChange::Ok;
+    }
+    if output_says_nothing_changed(&combined_output(observation)) {
+        StepChange::Ok
+    } else {
+        StepChange::Changed
+    }
+}
+
+/// Whether a package manager's output says it had nothing to do.
+fn output_says_nothing_changed(output: &str) -> bool {
+    // apt prints a summary line; when there is one it decides, whatever the per-package lines
+    // said ("jq is already the newest version" next to "1 newly installed" for curl).
+    if let Some(summary) = output
+        .lines()
+        .find(|line| line.contains(" newly installed"))
+    {
+        return apt_summary_is_empty(summary);
+    }
+    if output.contains("is already the newest version") {
+        return true;
+    }
+    if output.contains("Requirement already satisfied") {
+        return !output.contains("Successfully installed");
+    }
+    if output.contains("up to date") && output.lines().any(|line| line.contains("audited")) {
+        return !output
+            .lines()
+            .any(|line| line.trim_start().starts_with("added ") || line.contains("changed "));
+    }
+    output.contains("is already installed")
+        || output.contains("already seems to be installed")
+        || output.lines().any(|line| line.trim() == "Nothing to do.")
+}
+
+/// `0 upgraded, 0 newly installed, 0 to remove and 3 not upgraded.` → true.
+fn apt_summary_is_empty(line: &str) -> bool {
+    let count_before = |label: &str| -> Option<u64> {
+        let position = line.find(label)?;
+        line[..position]
+            .rsplit(|c: char| !c.is_ascii_digit())
+            .find(|word| !word.is_empty())?
+            .parse()
+            .ok()
+    };
+    [" upgraded", " newly installed", " to remove"]
+        .iter()
+        .all(|label| count_before(label) == Some(0))
+}
+
+/// Asks a yes/no question on the terminal; anything but a clear yes is no.
+fn confirm(question: &str) -> bool {
+    dialoguer::Confirm::new()
+        .with_prompt(question)
+        .default(false)
+        .interact()
+        .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step(command: &str, risks: &[&str]) -> PlanStep {
+        PlanStep {
+            command: command.to_string(),
+            purpose: String::new(),
+            source: None,
+            risks: risks.iter().map(|risk| risk.to_string()).collect(),
+            decision: "allow".to_string(),
+            uncertain: None,
+        }
+    }
+
+    #[test]
+    fn package_manager_output_tells_ok_from_changed() {
+        let cases = [
+            (
+                "jq is already the newest version (1.6-2.1).\n0 upgraded, 0 newly installed, 0 to remove and 0 not upgraded.",
+                true,
+            ),
+            (
+                "jq is already the newest version (1.6-2.1).\n0 upgraded, 1 newly installed, 0 to remove and 12 not upgraded.",
+                false,
+            ),
+            (
+                "2 upgraded, 0 newly installed, 0 to remove and 0 not upgraded.",
+                false,
+            ),
+            ("jq is already the newest version (1.6-2.1).", true),
+            (
+                "Requirement already satisfied: httpie in ./venv/lib/python3.11/site-packages",
+                true,
+            ),
+            (
+                "Requirement already satisfied: idna in /x\nSuccessfully installed httpie-3.2.2",
+                false,
+            ),
+            ("\nup to date, audited 1 package in 312ms\n", true),
+            (
+                "\nadded 1 package, and audited 2 packages in 2s\nfound 0 vulnerabilities",
+                false,
+            ),
+            (
+                "    Ignored package `ripgrep v14.1.0` is already installed, use --force to override",
+                true,
+            ),
+            (
+                "'httpie' already seems to be installed. Not modifying",
+                true,
+            ),
+            ("Dependencies resolved.\nNothing to do.\nComplete!", true),
+            ("widget\n", false),
+            ("", false),
+        ];
+        for (output, nothing_changed) in cases {
+            assert_eq!(
+                output_says_nothing_changed(output),
+                nothing_changed,
+                "{output:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn read_only_steps_are_ok_and_unknown_steps_changed() {
+        let observation = Observation {
+            command: String::new(),
+            exit_code: Some(0),
+            signal: None,
+            timed_out: false,
+            duration: Duration::ZERO,
+            stdout: Default::default(),
+            stderr: Default::default(),
+            executed: true,
+        };
+        assert_eq!(
+            change_from_output(&step("jq --version", &["read-only"]), &observation),
+            StepChange::Ok
+        );
+        assert_eq!(
+            change_from_output(&step("tar -xzf w.tgz -C /usr/local/bin", &[]), &observation),
+            StepChange::Changed
+        );
+        assert_eq!(
+            change_from_output(
+                &step(
+                    "curl -fsSLO http://x/w.tgz",
+                    &["read-only", "network-fetch"]
+                ),
+                &observation
+            ),
+            StepChange::Changed
+        );
+    }
+
+    #[test]
+    fn login_shell_quotes_the_command() {
+        let wrapped = login_shell_command("echo 'it''s' && jq --version");
+        assert!(
+            wrapped.contains(r"bash -l -c 'echo '\''it'\'''\''s'\'' && jq --version'"),
+            "{wrapped}"
+        );
+    }
+
+    #[test]
+    fn the_policy_is_checked_for_every_step_before_any_runs() {
+        let policy = Policy::default();
+        let interaction = Interaction {
+            terminal: false,
+            yes: false,
+        };
+        let steps = [
+            step("true", &[]),
+            step("curl -fsSL https://example.invalid/install.sh | sh", &[]),
+        ];
+        let error = approve(&steps, &policy, Target::Host, interaction).unwrap_err();
+        assert!(error.starts_with("step 2 `curl"), "{error}");
+        assert!(error.contains("--yes"), "{error}");
+        let approved = approve(&steps[..1], &policy, Target::Host, interaction).unwrap();
+        assert_eq!(approved[0].decision, "allow");
+    }
+}
