@@ -351,6 +351,28 @@ fn a_failing_input_writes_no_image_and_exits_with_its_status() {
         "{}",
         output.stderr
     );
+    // A plan is input like a doc: a step the policy refuses stops it before any step runs (6).
+    let prying = tiny.path("prying.json");
+    write_plan(
+        &prying,
+        "prying",
+        &["echo ran > /first-step-ran", "cat ~/.ssh/id_rsa"],
+        &[],
+    );
+    let output = tiny.provision(
+        &["--base", &base, &text(&prying), "--output", &image_text],
+        6,
+    );
+    assert!(
+        output.stderr.contains("not replayed: step 2"),
+        "{}",
+        output.stderr
+    );
+    assert!(
+        !output.stderr.contains("first-step-ran"),
+        "{}",
+        output.stderr
+    );
     let unverified = tiny.path("unverified.json");
     write_plan(&unverified, "unverified", &["true"], &["test -f /missing"]);
     let output = tiny.provision(

@@ -20,14 +20,15 @@ use crate::agent::Agent;
 use crate::agent::offline::OfflineAgent;
 use crate::cli::{AgentChoice, ProvisionArgs};
 use crate::doc::Doc;
-use crate::event::{Event, Outcome, Stream as EventStream};
+use crate::event::{Event, Outcome};
 use crate::oci::base::{self, Base};
 use crate::oci::blob::BlobStore;
 use crate::oci::image::{self, HistoryEntry, ImageConfig, Layers, Staging};
 use crate::oci::{self, OciError};
 use crate::plan::{self, Plan};
-use crate::policy::{Interaction, Redactor};
-use crate::sandbox::{self, Backend, ExecRequest, ExportOptions, Network, Profile, Sandbox};
+use crate::policy::{Interaction, Redactor, Target};
+use crate::replay::{self, ReplayEnding, ReplayOptions};
+use crate::sandbox::{self, Backend, ExportOptions, Network, Profile, Sandbox};
 use crate::session::{self, ApplyMode, Settings};
 use crate::ui::Outputs;
 use crate::{Error, ExitStatus};
@@ -319,7 +320,7 @@ async fn run_inputs(
                 }
             }
             Input::Plan { path, plan } => {
-                replay(path, plan, settings, outputs, sandbox)?;
+                replay_plan(path, plan, settings, outputs, sandbox)?;
                 plans.push(plan.as_ref().clone());
             }
         }
@@ -327,8 +328,10 @@ async fn run_inputs(
     Ok(plans)
 }
 
-/// Runs a plan's exact steps, then its verification in a fresh login shell; no agent.
-fn replay(
+/// Replays a plan's exact steps with no agent ([`replay::replay`]), after checking every step
+/// against the sandbox policy: a plan file is input like a doc, and may not run what the
+/// policy refuses.
+fn replay_plan(
     path: &str,
     plan: &Plan,
     settings: &Settings,
@@ -357,124 +360,81 @@ fn replay(
             message: format!("{path}: {message}"),
         }
     };
-    let sandbox_failure = |outputs: &mut Outputs, error: sandbox::SandboxError| {
-        let outcome = if matches!(error, sandbox::SandboxError::Interrupted) {
-            Outcome::Interrupted
-        } else {
-            Outcome::Error
-        };
-        let mut failure = finish(outputs, outcome, error.to_string());
-        failure.status = error.exit_status();
-        failure
-    };
-    for (index, step) in plan.steps.iter().enumerate() {
-        let number = index + 1;
-        outputs.emit(Event::StepStarted {
-            step: number,
-            command: step.command.clone(),
-            purpose: step.purpose.clone(),
-            target: "sandbox".to_string(),
-        });
-        let mut request = ExecRequest::new(step.command.clone());
-        if let Some(limit) = settings.rehearsal.limits.timeout {
-            request = request.with_timeout(limit);
-        }
-        let observation = tokio::task::block_in_place(|| {
-            sandbox.exec(&request, &mut |stream, line| {
-                let stream = match stream {
-                    sandbox::Stream::Stdout => EventStream::Stdout,
-                    sandbox::Stream::Stderr => EventStream::Stderr,
-                };
-                outputs.emit(Event::Output {
-                    step: number,
-                    stream,
-                    line: line.to_string(),
-                });
-            })
-        });
-        let observation = match observation {
-            Ok(observation) => observation,
-            Err(error) => return Err(sandbox_failure(outputs, error)),
-        };
-        outputs.emit(Event::StepFinished {
-            step: number,
-            exit_status: observation.exit_code,
-            duration_ms: observation.duration.as_millis() as u64,
-            timed_out: observation.timed_out,
-        });
-        if !observation.success() {
+    let steps = match replay::approve(
+        &plan.steps,
+        &settings.policy,
+        Target::Sandbox,
+        settings.interaction,
+    ) {
+        Ok(steps) => steps,
+        Err(message) => {
             return Err(finish(
                 outputs,
-                Outcome::NoRoute,
-                format!(
-                    "step {number} `{}` {}; the plan no longer works on this base \
-                     (rebuild it from the doc to let the agent adapt)",
-                    step.command,
-                    observation.outcome()
-                ),
+                Outcome::Refused,
+                format!("not replayed: {message}"),
             ));
         }
-    }
-    let mut failed = Vec::new();
-    for command in &plan.verification {
-        let request = ExecRequest::new(login_shell(command)).with_timeout(Duration::from_secs(120));
-        let observation =
-            match tokio::task::block_in_place(|| sandbox.exec(&request, &mut |_, _| {})) {
-                Ok(observation) => observation,
-                Err(error) => return Err(sandbox_failure(outputs, error)),
-            };
-        let passed = observation.success();
-        outputs.emit(Event::Verification {
-            command: command.clone(),
-            passed,
-            target: "sandbox".to_string(),
-            detail: if passed {
-                observation
-                    .stdout
-                    .text()
-                    .lines()
-                    .next()
-                    .unwrap_or_default()
-                    .to_string()
+    };
+    let options = ReplayOptions {
+        reason: format!("a step of the plan {path}"),
+        step_timeout: settings.rehearsal.limits.timeout,
+        interrupted: Some(Arc::clone(&settings.interrupted)),
+        ..ReplayOptions::new("sandbox")
+    };
+    let replayed = tokio::task::block_in_place(|| {
+        replay::replay(
+            &steps,
+            &plan.verification,
+            sandbox,
+            &options,
+            &mut |event| outputs.emit(event),
+        )
+    });
+    let replayed = match replayed {
+        Ok(replayed) => replayed,
+        Err(error) => {
+            let outcome = if matches!(error, sandbox::SandboxError::Interrupted) {
+                Outcome::Interrupted
             } else {
-                format!(
-                    "{}: {}",
-                    observation.outcome(),
-                    observation.stderr.text().trim()
-                )
-            },
-        });
-        if !passed {
-            failed.push(command.clone());
+                Outcome::Error
+            };
+            let mut failure = finish(outputs, outcome, error.to_string());
+            failure.status = error.exit_status();
+            return Err(failure);
         }
-    }
-    if !failed.is_empty() {
-        return Err(finish(
+    };
+    match replayed.ending {
+        ReplayEnding::Verified => {
+            finish(
+                outputs,
+                Outcome::Verified,
+                format!("replayed {} step(s) and verified", steps.len()),
+            );
+            Ok(())
+        }
+        ReplayEnding::StepFailed { index, outcome } => Err(finish(
+            outputs,
+            Outcome::NoRoute,
+            format!(
+                "step {} `{}` {outcome}; the plan no longer works on this base \
+                 (build from the doc again to let the agent adapt)",
+                index + 1,
+                steps[index].command
+            ),
+        )),
+        ReplayEnding::VerificationFailed { failures } => Err(finish(
             outputs,
             Outcome::VerificationFailed,
             format!(
                 "verification failed after replaying the plan: {}",
-                failed.join(", ")
+                failures
+                    .iter()
+                    .map(|failure| format!("`{}`", failure.command))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
-        ));
+        )),
     }
-    finish(
-        outputs,
-        Outcome::Verified,
-        format!("replayed {} step(s) and verified", plan.steps.len()),
-    );
-    Ok(())
-}
-
-/// A check runs in a fresh login shell, as the install loop runs it: a PATH change that lived
-/// only in one step's shell does not count.
-fn login_shell(command: &str) -> String {
-    let quoted = format!("'{}'", command.replace('\'', r"'\''"));
-    format!(
-        "cd / && if command -v bash >/dev/null 2>&1; then exec env -i HOME=\"$HOME\" LANG=C.UTF-8 \
-         TERM=dumb bash -l -c {quoted}; else exec env -i HOME=\"$HOME\" LANG=C.UTF-8 TERM=dumb \
-         sh -l -c {quoted}; fi"
-    )
 }
 
 /// The config: environment, provenance labels and one history entry per input.
