@@ -152,6 +152,18 @@ pub fn write_layout(
     let mut history: Vec<serde_json::Value> = base
         .and_then(|base| base["history"].as_array().cloned())
         .unwrap_or_default();
+    // Engines pair history entries that made a layer with the layers, in order: a base image
+    // without (enough) history gets one entry per unexplained layer.
+    let with_layer =
+        |entries: &mut dyn Iterator<Item = bool>| entries.filter(|empty| !empty).count();
+    let explained = with_layer(&mut history.iter().map(|entry| entry["empty_layer"] == true))
+        + with_layer(&mut config.history.iter().map(|entry| entry.empty_layer));
+    for number in explained..layers.descriptors.len() {
+        history.push(json!({
+            "created": config.created,
+            "created_by": format!("layer {} of the base image (it has no history for it)", number + 1),
+        }));
+    }
     for entry in &config.history {
         let mut value = json!({
             "created": config.created,
@@ -324,6 +336,52 @@ pub fn write_atomically(path: &Path, text: &[u8]) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_layer_has_a_history_entry_even_when_the_base_image_had_none() {
+        let layout = std::env::temp_dir().join(format!("oci-image-test-{}", std::process::id()));
+        let store = BlobStore::create(&layout).unwrap();
+        let mut layers = Layers {
+            descriptors: Vec::new(),
+            diff_ids: Vec::new(),
+        };
+        for content in ["base one", "base two", "delta"] {
+            let layer = store
+                .put_layer(|sink: &mut dyn Write| sink.write_all(content.as_bytes()))
+                .unwrap();
+            layers.push_gzip(&layer);
+        }
+        let config = ImageConfig {
+            created: "1970-01-01T00:00:00Z".to_string(),
+            env: vec!["PATH=/bin".to_string()],
+            labels: BTreeMap::new(),
+            base_config: Some(json!({ "config": { "Cmd": ["/bin/bash"] } })),
+            history: vec![
+                HistoryEntry {
+                    created_by: "doc".to_string(),
+                    comment: String::new(),
+                    empty_layer: true,
+                },
+                HistoryEntry {
+                    created_by: "changes".to_string(),
+                    comment: String::new(),
+                    empty_layer: false,
+                },
+            ],
+        };
+        let written = write_layout(&layout, &store, &layers, &config, "a/b:1").unwrap();
+        let image: serde_json::Value =
+            serde_json::from_slice(&fs::read(store.path(&written.config.digest)).unwrap()).unwrap();
+        let history = image["history"].as_array().unwrap();
+        let with_layer = history
+            .iter()
+            .filter(|entry| entry["empty_layer"] != true)
+            .count();
+        assert_eq!(with_layer, 3, "{history:?}");
+        assert_eq!(image["config"]["Cmd"], json!(["/bin/bash"]), "inherited");
+        assert_eq!(image["rootfs"]["diff_ids"].as_array().unwrap().len(), 3);
+        fs::remove_dir_all(&layout).unwrap();
+    }
 
     #[test]
     fn references_are_checked_and_expanded_like_docker_does() {
