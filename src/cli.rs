@@ -25,6 +25,8 @@ pub struct Cli {
     pub verbose: u8,
 }
 
+// Parsed once per process: the size of the largest variant costs nothing worth a Box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Install a product from its doc: rehearse in a sandbox until verification passes, then
@@ -85,9 +87,25 @@ pub struct ProvisionArgs {
         default_value = "agent-install/provisioned:latest"
     )]
     pub tag: String,
-    /// Which agent proposes the commands for docs.
+    /// Which agent proposes the commands for docs (plans need none).
     #[arg(long, value_enum, default_value_t = AgentChoice::Auto)]
     pub agent: AgentChoice,
+    /// The LLM model (else AGENT_INSTALL_MODEL, else the config file, else the provider's
+    /// default).
+    #[arg(long, value_name = "NAME")]
+    pub model: Option<String>,
+    /// The LLM endpoint (else OPENAI_BASE_URL / ANTHROPIC_BASE_URL, else the config file).
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Stop a doc after this many LLM calls.
+    #[arg(long, value_name = "N")]
+    pub max_llm_calls: Option<u64>,
+    /// Stop a doc once the LLM calls used this many tokens.
+    #[arg(long, value_name = "N")]
+    pub max_tokens: Option<u64>,
+    /// The actions for --agent scripted (a JSON array), replayed for each doc.
+    #[arg(long, value_name = "FILE")]
+    pub script: Option<std::path::PathBuf>,
     /// Network inside the sandbox.
     #[arg(long, value_name = "on|off", value_parser = ["on", "off"])]
     pub network: Option<String>,
@@ -224,6 +242,16 @@ pub enum AgentChoice {
     Auto,
     /// The built-in rule-based planner: no network, no key, deterministic.
     Offline,
+    /// The offline agent drives; the configured LLM is asked only when it cannot repair a
+    /// failure or runs out of routes.
+    Hybrid,
+    /// An OpenAI-compatible Chat Completions endpoint drives from the start (OPENAI_API_KEY,
+    /// OPENAI_BASE_URL for Ollama, vLLM, llama.cpp, LM Studio, OpenRouter, ...).
+    Openai,
+    /// The Anthropic Messages API drives from the start (ANTHROPIC_API_KEY).
+    Anthropic,
+    /// Replays actions from the JSON file given with --script (tests, reproducing a run).
+    Scripted,
 }
 
 #[derive(Debug, Args)]
@@ -233,6 +261,24 @@ pub struct RunArgs {
     /// Which agent proposes the commands.
     #[arg(long, value_enum, default_value_t = AgentChoice::Auto)]
     pub agent: AgentChoice,
+    /// The LLM model (else AGENT_INSTALL_MODEL, else the config file, else the provider's
+    /// default).
+    #[arg(long, value_name = "NAME")]
+    pub model: Option<String>,
+    /// The LLM endpoint, e.g. http://localhost:11434/v1 for Ollama (else OPENAI_BASE_URL /
+    /// ANTHROPIC_BASE_URL, else the config file).
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Stop after this many LLM calls (default 30, or `max_calls` in the config file).
+    #[arg(long, value_name = "N")]
+    pub max_llm_calls: Option<u64>,
+    /// Stop once the LLM calls used this many tokens (default 400000, or `max_tokens` in the
+    /// config file).
+    #[arg(long, value_name = "N")]
+    pub max_tokens: Option<u64>,
+    /// The actions for --agent scripted: a JSON array of {"action": "run", "command": ...}.
+    #[arg(long, value_name = "FILE")]
+    pub script: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub sandbox: SandboxOptions,
     /// After a verified rehearsal, replay the steps on this machine without asking.

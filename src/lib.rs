@@ -9,6 +9,7 @@ pub mod agent;
 pub mod catalog;
 pub mod cli;
 pub mod commands;
+pub mod config;
 pub mod doc;
 pub mod error;
 pub mod event;

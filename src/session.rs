@@ -134,6 +134,13 @@ async fn run_with(
         plan.agent.calls = usage.calls;
         plan.agent.tokens = usage.tokens;
     }
+    if usage.calls > 0 {
+        outputs.emit(Event::AgentUsage {
+            calls: usage.calls,
+            tokens: usage.tokens,
+            cost_usd: agent.cost_usd(),
+        });
+    }
     outputs.emit(Event::Finished {
         outcome,
         exit_code,
@@ -224,12 +231,36 @@ impl Loop<'_> {
                 facts: &facts,
                 history: &self.history,
             };
-            let proposal = agent.next(turn).await.map_err(|error| {
-                (
-                    Outcome::Error,
-                    crate::ExitStatus::AgentBackend.code(),
-                    error.to_string(),
-                )
+            // An LLM call can take minutes (timeouts, retries): Ctrl-C and the time budget must
+            // not wait for it.
+            let remaining = self.settings.timeout.saturating_sub(self.started.elapsed());
+            let answer = tokio::select! {
+                answer = agent.next(turn) => answer,
+                () = wait_until_set(&self.settings.interrupted) => {
+                    return Err(ending(Outcome::Interrupted, "interrupted"));
+                }
+                () = tokio::time::sleep(remaining) => {
+                    return Err(ending(
+                        Outcome::NoRoute,
+                        format!(
+                            "the time budget ({}s) ran out while the agent was thinking; raise it with --timeout",
+                            self.settings.timeout.as_secs()
+                        ),
+                    ));
+                }
+            };
+            let proposal = answer.map_err(|error| {
+                // An LLM budget that ran out ends like the step budget (exit 4); every other
+                // agent failure is a backend error (exit 8).
+                if error.is_budget() {
+                    ending(Outcome::NoRoute, error.to_string())
+                } else {
+                    (
+                        Outcome::Error,
+                        crate::ExitStatus::AgentBackend.code(),
+                        error.to_string(),
+                    )
+                }
             })?;
             let mut rolled_back = false;
             for note in proposal.notes {
@@ -815,6 +846,13 @@ fn sandbox_ending(error: &SandboxError) -> Ending {
         .map(|hint| format!(" — {hint}"))
         .unwrap_or_default();
     (outcome, status.code(), format!("{error}{hint}"))
+}
+
+/// Resolves once `flag` is set (polled: the signal handler only stores a bool).
+async fn wait_until_set(flag: &AtomicBool) {
+    while !flag.load(Ordering::SeqCst) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// Asks a yes/no question on the terminal; anything but a clear yes is no.

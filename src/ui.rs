@@ -302,6 +302,19 @@ impl Terminal {
             Event::Warning { message } => {
                 self.line(format!("{} {message}", bad.apply_to("warning:")))
             }
+            Event::AgentUsage {
+                calls,
+                tokens,
+                cost_usd,
+            } => {
+                let cost = cost_usd
+                    .map(|cost| format!(", ${cost:.4}"))
+                    .unwrap_or_default();
+                self.line(format!(
+                    "{} {calls} call(s), {tokens} token(s){cost}",
+                    dim.apply_to("llm")
+                ))
+            }
             Event::Finished {
                 outcome,
                 message,

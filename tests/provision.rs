@@ -291,6 +291,90 @@ fn plans_on_a_tarball_base_then_on_that_image_as_an_oci_archive_base() {
 }
 
 #[test]
+fn a_doc_with_a_scripted_agent_becomes_a_layer_and_a_plan_that_rebuilds_it() {
+    if !is_root() {
+        eprintln!("skipped: the overlay sandbox on a rootfs needs root");
+        return;
+    }
+    let tiny = Tiny::new();
+    let out = tiny.path("out");
+    fs::create_dir(&out).unwrap();
+    let doc = tiny.path("greet.md");
+    fs::write(
+        &doc,
+        "+++\nname = \"greet\"\nverify = [\"greet\"]\n+++\n\n# Installing greet\n\n```sh\n\
+         mkdir -p /usr/local/bin && echo 'echo greetings' > /usr/local/bin/greet && chmod 755 /usr/local/bin/greet\n```\n",
+    )
+    .unwrap();
+    let script = tiny.path("actions.json");
+    fs::write(
+        &script,
+        r#"[
+  {"action": "run", "command": "mkdir -p /usr/local/bin && echo 'echo greetings' > /usr/local/bin/greet && chmod 755 /usr/local/bin/greet", "purpose": "install greet"},
+  {"action": "done", "summary": "greet installed"}
+]"#,
+    )
+    .unwrap();
+    let image = out.join("greet.tar");
+    let (base, doc, script, image_text) =
+        (text(&tiny.tarball), text(&doc), text(&script), text(&image));
+    tiny.provision(
+        &[
+            "--base",
+            &base,
+            &doc,
+            "--agent",
+            "scripted",
+            "--script",
+            &script,
+            "--output",
+            &image_text,
+        ],
+        0,
+    );
+    let bundle = read_json(&out.join("greet.plan.json"));
+    assert_eq!(bundle["plans"][0]["agent"]["kind"], "scripted");
+    assert_eq!(
+        bundle["plans"][0]["verification"],
+        serde_json::json!(["greet"])
+    );
+    let layers = Layout::unpack(&image, &tiny.path("layout-doc")).layer_digests();
+
+    // The bundle replays without any agent flag and gives the same layers.
+    let rebuilt = out.join("rebuilt.tar");
+    tiny.provision(
+        &[
+            "--base",
+            &base,
+            &text(&out.join("greet.plan.json")),
+            "--output",
+            &text(&rebuilt),
+        ],
+        0,
+    );
+    let layout = Layout::unpack(&rebuilt, &tiny.path("layout-plan"));
+    assert_eq!(layout.layer_digests(), layers);
+    let root = tiny.path("applied");
+    layout.apply_to(&root);
+    assert_eq!(chroot(&root, "greet").stdout.trim(), "greetings");
+
+    // --agent scripted without --script fails before anything runs (usage, 2).
+    let output = tiny.provision(
+        &[
+            "--base",
+            &base,
+            &doc,
+            "--agent",
+            "scripted",
+            "--output",
+            &image_text,
+        ],
+        2,
+    );
+    assert!(output.stderr.contains("--script"), "{}", output.stderr);
+}
+
+#[test]
 fn a_failing_input_writes_no_image_and_exits_with_its_status() {
     if !is_root() {
         eprintln!("skipped: the overlay sandbox on a rootfs needs root");

@@ -16,9 +16,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use crate::agent::Agent;
-use crate::agent::offline::OfflineAgent;
-use crate::cli::{AgentChoice, ProvisionArgs};
+use crate::cli::ProvisionArgs;
 use crate::doc::Doc;
 use crate::event::{Event, Outcome};
 use crate::oci::base::{self, Base};
@@ -57,8 +55,16 @@ const BUNDLE_KIND: &str = "agent-install-plan-bundle";
 /// One input, loaded before anything runs (a doc that cannot be loaded fails in seconds,
 /// not after the inputs before it ran).
 enum Input {
-    Doc { label: String, doc: Box<Doc> },
-    Plan { path: String, plan: Box<Plan> },
+    Doc {
+        label: String,
+        doc: Box<Doc>,
+        /// The doc as loaded, for an LLM agent.
+        text: String,
+    },
+    Plan {
+        path: String,
+        plan: Box<Plan>,
+    },
 }
 
 pub async fn run(args: ProvisionArgs) -> Result<ExitStatus, Error> {
@@ -77,6 +83,8 @@ pub async fn run(args: ProvisionArgs) -> Result<ExitStatus, Error> {
     let timeout = super::run::parse_duration("--timeout", &args.timeout)?;
     let policy = super::run::load_policy(args.policy.as_deref())?;
     let base = base::resolve(&args.base).map_err(oci_error)?;
+    // A bad --agent setting (no key, no --script) fails now, not after the first inputs ran.
+    super::run::choose_agent(&agent_options(&args))?;
 
     let mut inputs = Vec::new();
     for spec in &args.inputs {
@@ -105,6 +113,7 @@ pub async fn run(args: ProvisionArgs) -> Result<ExitStatus, Error> {
             .map(|path| path.to_string()),
     );
     config.export = ExportOptions::reproducible(hidden);
+    let policy = policy.with_passed_variables(&config.env_passthrough);
 
     let redactor = Redactor::from_env(std::env::vars());
     let mut outputs = Outputs::new(
@@ -291,15 +300,23 @@ async fn run_inputs(
             });
         }
         match input {
-            Input::Doc { label, doc } => {
-                let agent: Box<dyn Agent> = match args.agent {
-                    AgentChoice::Auto | AgentChoice::Offline => Box::new(OfflineAgent::new()),
-                };
+            Input::Doc { label, doc, text } => {
+                // Checked before anything ran (in `run`), so only building can fail here.
+                let choice =
+                    super::run::choose_agent(&agent_options(args)).map_err(|error| Failure {
+                        status: error.exit_status(),
+                        message: format!("{label}: {error}"),
+                    })?;
+                let (kind, reason) = (choice.kind, choice.reason.clone());
+                let agent = choice.build(text).map_err(|error| Failure {
+                    status: error.exit_status(),
+                    message: format!("{label}: {error}"),
+                })?;
                 outputs.emit(Event::Started {
                     doc: label.clone(),
-                    agent: agent.kind().to_string(),
+                    agent: kind.to_string(),
                     sandbox: Backend::Overlay.name().to_string(),
-                    agent_reason: "provision".to_string(),
+                    agent_reason: reason,
                 });
                 outputs.emit(Event::DocLoaded {
                     source: doc.source.clone(),
@@ -613,6 +630,7 @@ async fn load_input(spec: &str, args: &ProvisionArgs) -> Result<Vec<Input>, Erro
     Ok(vec![Input::Doc {
         label: spec.to_string(),
         doc: Box::new(crate::doc::parse(&loaded)),
+        text: loaded.text.clone(),
     }])
 }
 
@@ -652,6 +670,17 @@ fn bundle_path(output: &Path) -> PathBuf {
         .or_else(|| name.strip_suffix(".tar"))
         .unwrap_or(&name);
     output.with_file_name(format!("{stem}.plan.json"))
+}
+
+fn agent_options(args: &ProvisionArgs) -> super::run::AgentOptions {
+    super::run::AgentOptions {
+        choice: args.agent,
+        model: args.model.clone(),
+        base_url: args.base_url.clone(),
+        max_llm_calls: args.max_llm_calls,
+        max_tokens: args.max_tokens,
+        script: args.script.clone(),
+    }
 }
 
 fn oci_error(error: OciError) -> Error {
