@@ -288,6 +288,11 @@ fn plans_on_a_tarball_base_then_on_that_image_as_an_oci_archive_base() {
     );
     let rebuilt_layers = Layout::unpack(&rebuilt, &tiny.path("layout-3")).layer_digests();
     assert_eq!(rebuilt_layers, layers);
+    assert_eq!(
+        fs::read(out.join("rebuilt.plan.json")).unwrap(),
+        fs::read(out.join("world.plan.json")).unwrap(),
+        "the bundle of a rebuild is its input, byte for byte"
+    );
 }
 
 #[test]

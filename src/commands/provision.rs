@@ -38,7 +38,6 @@ pub struct PlanBundle {
     pub kind: String,
     pub generator: String,
     pub base: BundleBase,
-    pub tag: String,
     pub plans: Vec<Plan>,
 }
 
@@ -252,7 +251,6 @@ async fn build(
             spec: base.spec.clone(),
             kind: base.kind.name().to_string(),
         },
-        tag: args.tag.clone(),
         plans,
     };
     // A bundle holds only strings, numbers and lists: serializing it cannot fail.
