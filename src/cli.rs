@@ -70,6 +70,89 @@ agent-install export plan.json --format dockerfile >> Dockerfile\n  \
 agent-install export plan.json --format ansible -o install.yml"
     )]
     Export(ExportArgs),
+    /// Build an OCI image archive, no daemon: run install docs (or replay plans) on a base
+    /// root filesystem in one sandbox, verify each, and write the base plus the changes as an
+    /// image that `podman load` / `docker load` accept.
+    ///
+    /// Inputs run in the order given, in one overlay sandbox over the base. A doc runs with the
+    /// agent; a plan file (`.json`, a plan or a plan bundle) replays its exact steps without one.
+    /// If any input fails, no image is written and the exit status is that input's. Next to the
+    /// image, `NAME.plan.json` (the plan bundle) records every verified step: commit it and
+    /// pass it as the input to rebuild the image with no agent. Layers are reproducible:
+    /// sorted entries, mtimes clamped to SOURCE_DATE_EPOCH (0 when unset), no apt lists,
+    /// caches or logs.
+    #[command(
+        after_help = "Examples:\n  agent-install provision --base debian-bookworm jq tree --output tools.tar --tag ci/tools:1\n  \
+agent-install provision --base debian-bookworm tools.plan.json --output tools.tar --tag ci/tools:1   (no agent)\n  \
+agent-install provision --base debian.oci.tar ./INSTALL.md --output app.tar\n  \
+podman load -i tools.tar"
+    )]
+    Provision(ProvisionArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ProvisionArgs {
+    /// The base: a root filesystem directory, a named base (`debian-bookworm`), a rootfs
+    /// tarball (`.tar`, `.tar.gz`), or an OCI image archive (its layers are kept).
+    #[arg(long, value_name = "DIR|TARBALL|OCI-ARCHIVE")]
+    pub base: String,
+    /// Install docs (URL, file, catalog name) and plan files (`.json`), run in this order.
+    #[arg(required = true, value_name = "DOC|PLAN")]
+    pub inputs: Vec<String>,
+    /// The image archive to write (an OCI layout as a tar). The plan bundle is written beside
+    /// it as `NAME.plan.json`.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: std::path::PathBuf,
+    /// The image's name in the archive (what `podman load` / `docker load` call it).
+    #[arg(
+        long,
+        value_name = "NAME:TAG",
+        default_value = "agent-install/provisioned:latest"
+    )]
+    pub tag: String,
+    /// Which agent proposes the commands for docs (plans need none).
+    #[arg(long, value_enum, default_value_t = AgentChoice::Auto)]
+    pub agent: AgentChoice,
+    /// The LLM model (else AGENT_INSTALL_MODEL, else the config file, else the provider's
+    /// default).
+    #[arg(long, value_name = "NAME")]
+    pub model: Option<String>,
+    /// The LLM endpoint (else OPENAI_BASE_URL / ANTHROPIC_BASE_URL, else the config file).
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Stop a doc after this many LLM calls.
+    #[arg(long, value_name = "N")]
+    pub max_llm_calls: Option<u64>,
+    /// Stop a doc once the LLM calls used this many tokens.
+    #[arg(long, value_name = "N")]
+    pub max_tokens: Option<u64>,
+    /// The actions for --agent scripted (a JSON array), replayed for each doc.
+    #[arg(long, value_name = "FILE")]
+    pub script: Option<std::path::PathBuf>,
+    /// Network inside the sandbox.
+    #[arg(long, value_name = "on|off", value_parser = ["on", "off"])]
+    pub network: Option<String>,
+    /// Sandbox profile for limits, environment and the paths left out of the image
+    /// (default: `default`); its base is replaced by `--base`.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Answer yes to every question the policy would ask (it never overrides a denial).
+    #[arg(short, long)]
+    pub yes: bool,
+    /// Give up on a doc after this many commands.
+    #[arg(long, value_name = "N", default_value_t = 40)]
+    pub max_steps: usize,
+    /// Give up on a doc after this long (e.g. 90s, 20m, 1h).
+    #[arg(long, value_name = "DURATION", default_value = "30m")]
+    pub timeout: String,
+    /// Policy overrides (TOML).
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<std::path::PathBuf>,
+    /// Print events as NDJSON on stdout, ending with one `image` line.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub load: LoadArgs,
 }
 
 #[derive(Debug, Args)]

@@ -14,6 +14,7 @@ pub mod doc;
 pub mod error;
 pub mod event;
 pub mod export;
+pub mod oci;
 pub mod plan;
 pub mod policy;
 pub mod probe;

@@ -5,6 +5,7 @@ mod doc;
 mod export;
 pub mod plan;
 mod probe;
+mod provision;
 pub mod run;
 mod sandbox;
 
@@ -25,6 +26,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus, Error> {
             Command::Sandbox(args) => sandbox::run(args).await,
             Command::Plan(args) => plan::run(args).await,
             Command::Export(args) => export::run(args).await,
+            Command::Provision(args) => provision::run(args).await,
         }
     })
 }

@@ -25,24 +25,15 @@ use crate::ui::Outputs;
 use crate::{Error, ExitStatus};
 
 pub async fn run(args: RunArgs) -> Result<ExitStatus, Error> {
-    let agent = choose_agent(&args)?;
-    let policy = match &args.policy {
-        Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|error| {
-                Error::io(
-                    format!("could not read the policy file {}", path.display()),
-                    error,
-                )
-            })?;
-            Policy::from_toml(&text).map_err(|error| {
-                Error::usage(
-                    format!("the policy file {} is invalid: {error}", path.display()),
-                    Some("see the README's policy section for the format".to_string()),
-                )
-            })?
-        }
-        None => Policy::default(),
-    };
+    let agent = choose_agent(&AgentOptions {
+        choice: args.agent,
+        model: args.model.clone(),
+        base_url: args.base_url.clone(),
+        max_llm_calls: args.max_llm_calls,
+        max_tokens: args.max_tokens,
+        script: args.script.clone(),
+    })?;
+    let policy = load_policy(args.policy.as_deref())?;
     let mut rehearsal = super::sandbox_config(&args.sandbox)?;
     let policy = policy.with_passed_variables(&rehearsal.env_passthrough);
     if let Some(text) = &args.step_timeout {
@@ -132,9 +123,9 @@ pub async fn run(args: RunArgs) -> Result<ExitStatus, Error> {
 
 /// The agent a run will use, decided before the doc loads (the first line of output names
 /// it) and built after (an LLM agent gets the doc's text).
-struct AgentChoiceMade {
-    kind: &'static str,
-    reason: String,
+pub(super) struct AgentChoiceMade {
+    pub(super) kind: &'static str,
+    pub(super) reason: String,
     backend: Backend,
 }
 
@@ -146,7 +137,7 @@ enum Backend {
 }
 
 impl AgentChoiceMade {
-    fn build(self, doc_text: &str) -> Result<Box<dyn Agent>, Error> {
+    pub(super) fn build(self, doc_text: &str) -> Result<Box<dyn Agent>, Error> {
         let llm = |settings: Box<LlmSettings>| {
             LlmAgent::new(*settings, Some(doc_text.to_string()))
                 .map_err(|error| Error::Other(anyhow::anyhow!(error)))
@@ -160,8 +151,37 @@ impl AgentChoiceMade {
     }
 }
 
+/// The agent flags of a command that runs docs (`run`, `provision`).
+pub(super) struct AgentOptions {
+    pub(super) choice: AgentChoice,
+    pub(super) model: Option<String>,
+    pub(super) base_url: Option<String>,
+    pub(super) max_llm_calls: Option<u64>,
+    pub(super) max_tokens: Option<u64>,
+    pub(super) script: Option<std::path::PathBuf>,
+}
+
+/// The policy: the defaults, or a `--policy` file's overrides on top.
+pub(super) fn load_policy(path: Option<&std::path::Path>) -> Result<Policy, Error> {
+    let Some(path) = path else {
+        return Ok(Policy::default());
+    };
+    let text = std::fs::read_to_string(path).map_err(|error| {
+        Error::io(
+            format!("could not read the policy file {}", path.display()),
+            error,
+        )
+    })?;
+    Policy::from_toml(&text).map_err(|error| {
+        Error::usage(
+            format!("the policy file {} is invalid: {error}", path.display()),
+            Some("see the README's policy section for the format".to_string()),
+        )
+    })
+}
+
 /// `--agent`, with the LLM settings resolved from flags, environment and config file.
-fn choose_agent(args: &RunArgs) -> Result<AgentChoiceMade, Error> {
+pub(super) fn choose_agent(args: &AgentOptions) -> Result<AgentChoiceMade, Error> {
     let environment = config::ProcessEnvironment;
     let flags = LlmFlags {
         model: args.model.clone(),
@@ -180,7 +200,7 @@ fn choose_agent(args: &RunArgs) -> Result<AgentChoiceMade, Error> {
             .map_err(config_error)
     };
     let configured = config::configured_provider(&flags, &environment, &file);
-    Ok(match args.agent {
+    Ok(match args.choice {
         AgentChoice::Offline => AgentChoiceMade {
             kind: "offline",
             reason: "chosen with --agent offline".to_string(),
@@ -206,7 +226,7 @@ fn choose_agent(args: &RunArgs) -> Result<AgentChoiceMade, Error> {
             }
         }
         AgentChoice::Openai | AgentChoice::Anthropic => {
-            let provider = if args.agent == AgentChoice::Openai {
+            let provider = if args.choice == AgentChoice::Openai {
                 Provider::OpenAi
             } else {
                 Provider::Anthropic
@@ -274,7 +294,7 @@ fn write_report(args: &RunArgs, outputs: Outputs) -> Result<(), Error> {
 
 /// On SIGINT or SIGTERM: mark the run interrupted and kill every sandbox's processes, so the
 /// session unwinds, cleans up and reports `interrupted` (exit 130).
-fn spawn_signal_watcher(
+pub(super) fn spawn_signal_watcher(
     interrupted: Arc<AtomicBool>,
 ) -> Result<tokio::task::JoinHandle<()>, Error> {
     let mut interrupt = signal(SignalKind::interrupt())
@@ -291,7 +311,7 @@ fn spawn_signal_watcher(
     }))
 }
 
-fn parse_duration(flag: &str, text: &str) -> Result<std::time::Duration, Error> {
+pub(super) fn parse_duration(flag: &str, text: &str) -> Result<std::time::Duration, Error> {
     profile::parse_duration(text).map_err(|reason| {
         Error::usage(
             format!("{flag} {text}: {reason}"),

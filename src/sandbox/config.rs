@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::export::ExportOptions;
 use super::profile::Profile;
 use super::{Backend, Network, SandboxError, rootfs};
 
@@ -51,6 +52,9 @@ pub struct SandboxConfig {
     pub carry_host_trust: bool,
     /// Delta paths shown in no summary (apt lists, caches, logs); exports keep them.
     pub hidden: Vec<String>,
+    /// How [`super::Sandbox::export_layer`] writes layers (default: everything, real mtimes;
+    /// `provision` leaves the hidden paths out and clamps mtimes for reproducible images).
+    pub export: ExportOptions,
     pub limits: Limits,
     /// The program to re-execute as the namespace helper. Default: this executable. Tests of
     /// the library pass the `agent-install` binary here.
@@ -74,6 +78,7 @@ impl SandboxConfig {
             inherit_environment: None,
             carry_host_trust: true,
             hidden: Vec::new(),
+            export: ExportOptions::default(),
             limits: Limits::default(),
             helper: None,
             temp_root: None,

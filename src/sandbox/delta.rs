@@ -297,7 +297,7 @@ fn child_name(parent: &str, child: &str) -> Option<OsString> {
     (!rest.is_empty() && !rest.contains('/')).then(|| OsString::from(rest))
 }
 
-fn read_layer(directory: &Path) -> io::Result<BTreeMap<OsString, Node>> {
+pub(crate) fn read_layer(directory: &Path) -> io::Result<BTreeMap<OsString, Node>> {
     let mut children = BTreeMap::new();
     for entry in fs::read_dir(directory)? {
         let entry = entry?;

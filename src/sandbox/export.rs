@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use tar::{Builder, EntryType, Header};
 
-use super::delta::{Directory, IdMap, MountChanges, Node, exportable_xattrs};
+use super::delta::{Directory, IdMap, MountChanges, Node, exportable_xattrs, read_layer};
 
 /// What an export wrote.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -30,10 +30,59 @@ pub struct ExportSummary {
     pub content_bytes: u64,
 }
 
+/// How a layer is written. The default keeps everything as it is in the sandbox; a
+/// reproducible build (`provision`) leaves out paths whose content differs on every run (apt
+/// lists, caches, logs) and clamps mtimes, so the same steps give a byte-identical layer.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ExportOptions {
+    /// Paths left out of the layer, in the profile's `hidden` syntax (a directory leaves out
+    /// everything under it; `*` matches within one name). Nothing is said about them either:
+    /// no whiteout, so the base's version shows through.
+    pub exclude: Vec<String>,
+    /// Mtimes later than this (seconds since the epoch) are written as this, as reproducible
+    /// builds do with `SOURCE_DATE_EPOCH`; `None` keeps them.
+    pub clamp_mtime: Option<u64>,
+}
+
+impl ExportOptions {
+    /// The options for a reproducible layer: `exclude` left out, mtimes clamped to
+    /// `SOURCE_DATE_EPOCH` when it is set (to 0 otherwise).
+    pub fn reproducible(exclude: Vec<String>) -> ExportOptions {
+        ExportOptions {
+            exclude,
+            clamp_mtime: Some(source_date_epoch()),
+        }
+    }
+
+    /// The mtime to write for a file whose real mtime is `mtime`.
+    pub fn mtime(&self, mtime: i64) -> u64 {
+        let mtime = u64::try_from(mtime).unwrap_or(0);
+        match self.clamp_mtime {
+            Some(limit) => mtime.min(limit),
+            None => mtime,
+        }
+    }
+
+    fn excludes(&self, path: &str) -> bool {
+        self.exclude
+            .iter()
+            .any(|pattern| super::delta::matches_hidden(pattern, path))
+    }
+}
+
+/// `SOURCE_DATE_EPOCH` (the reproducible-builds convention) when set to a number, else 0.
+pub fn source_date_epoch() -> u64 {
+    std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|value| value.trim().parse().ok())
+        .unwrap_or(0)
+}
+
 /// Writes the layer to `destination` (atomically: a temporary file renamed into place).
 pub(crate) fn write_layer(
     mounts: &[MountChanges],
     ids: &IdMap,
+    options: &ExportOptions,
     destination: &Path,
 ) -> io::Result<ExportSummary> {
     let temporary = destination.with_file_name(format!(
@@ -43,26 +92,13 @@ pub(crate) fn write_layer(
             .map(|name| name.to_string_lossy().into_owned())
             .unwrap_or_else(|| "layer.tar".to_string())
     ));
-    let file = fs::File::create(&temporary)?;
-    let mut writer = LayerWriter {
-        builder: Builder::new(BufWriter::new(file)),
-        ids: *ids,
-        emitted_directories: HashSet::new(),
-        hard_links: HashMap::new(),
-        summary: ExportSummary {
-            path: destination.to_path_buf(),
-            ..ExportSummary::default()
-        },
-    };
     let result = (|| {
-        for mount in mounts {
-            writer.mount(mount)?;
-        }
-        writer.builder.finish()?;
-        let mut inner = writer.builder.into_inner()?;
+        let file = fs::File::create(&temporary)?;
+        let (mut summary, mut inner) = write_layer_to(mounts, ids, options, BufWriter::new(file))?;
         inner.flush()?;
         inner.get_ref().sync_all()?;
-        Ok::<_, io::Error>(writer.summary)
+        summary.path = destination.to_path_buf();
+        Ok::<_, io::Error>(summary)
     })();
     match result {
         Ok(summary) => {
@@ -76,9 +112,63 @@ pub(crate) fn write_layer(
     }
 }
 
+/// Writes the layer as a tar stream into `sink` and gives the sink back (for hashing and
+/// compressing writers). Entries come in name order, so the same tree gives the same bytes.
+pub(crate) fn write_layer_to<W: Write>(
+    mounts: &[MountChanges],
+    ids: &IdMap,
+    options: &ExportOptions,
+    sink: W,
+) -> io::Result<(ExportSummary, W)> {
+    let mut writer = LayerWriter {
+        builder: Builder::new(sink),
+        ids: *ids,
+        options: options.clone(),
+        emitted_directories: HashSet::new(),
+        hard_links: HashMap::new(),
+        summary: ExportSummary::default(),
+    };
+    for mount in mounts {
+        writer.mount(mount)?;
+    }
+    writer.builder.finish()?;
+    let sink = writer.builder.into_inner()?;
+    Ok((writer.summary, sink))
+}
+
+/// Writes a whole root filesystem directory as one layer (an image's base layer) into `sink`:
+/// every entry in name order, owners as numbers, mtimes as `options` say. (A 0:0 character
+/// device would be read as an overlayfs whiteout; a root filesystem has none.)
+pub fn write_directory_layer<W: Write>(
+    root: &Path,
+    options: &ExportOptions,
+    sink: W,
+) -> io::Result<(ExportSummary, W)> {
+    let metadata = fs::symlink_metadata(root)?;
+    if !metadata.is_dir() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{} is not a directory", root.display()),
+        ));
+    }
+    let mount = MountChanges {
+        target: "/".to_string(),
+        host: root.to_path_buf(),
+        root: Some(Directory {
+            source: root.to_path_buf(),
+            metadata,
+            opaque: false,
+            children: read_layer(root)?,
+        }),
+        excluded: Default::default(),
+    };
+    write_layer_to(&[mount], &IdMap::default(), options, sink)
+}
+
 struct LayerWriter<W: Write> {
     builder: Builder<W>,
     ids: IdMap,
+    options: ExportOptions,
     emitted_directories: HashSet<String>,
     /// (device, inode) of files already written, for hard links within a layer.
     hard_links: HashMap<(u64, u64), String>,
@@ -103,6 +193,9 @@ impl<W: Write> LayerWriter<W> {
         let Some(root) = &mount.root else {
             return Ok(());
         };
+        if mount.target != "/" && self.options.excludes(&mount.target) {
+            return Ok(());
+        }
         let children: BTreeMap<&OsString, &Node> = root
             .children
             .iter()
@@ -150,6 +243,9 @@ impl<W: Write> LayerWriter<W> {
     }
 
     fn node(&mut self, path: &str, node: &Node, base: Option<&Path>) -> io::Result<()> {
+        if self.options.excludes(path) {
+            return Ok(());
+        }
         match node {
             Node::Whiteout => {
                 // Only deletions of something that exists below need saying.
@@ -197,7 +293,7 @@ impl<W: Write> LayerWriter<W> {
         header.set_mode(metadata.mode() & 0o7777);
         header.set_uid(u64::from(self.ids.uid(metadata.uid())));
         header.set_gid(u64::from(self.ids.gid(metadata.gid())));
-        header.set_mtime(u64::try_from(metadata.mtime()).unwrap_or(0));
+        header.set_mtime(self.options.mtime(metadata.mtime()));
         header.set_size(0);
         header
     }
@@ -313,6 +409,55 @@ fn pax_record(key: &str, value: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reproducible_options_clamp_mtimes_and_exclude_hidden_paths() {
+        let options = ExportOptions {
+            exclude: vec![
+                "/var/lib/apt/lists".to_string(),
+                "/var/lib/dpkg/*-old".to_string(),
+            ],
+            clamp_mtime: Some(1_000),
+        };
+        assert_eq!(options.mtime(5_000), 1_000);
+        assert_eq!(options.mtime(999), 999);
+        assert_eq!(options.mtime(-1), 0);
+        assert!(options.excludes("/var/lib/apt/lists/partial/x"));
+        assert!(options.excludes("/var/lib/dpkg/status-old"));
+        assert!(!options.excludes("/var/lib/dpkg/status"));
+        assert!(!options.excludes("/var/lib/apt/extended_states"));
+        let keep_all = ExportOptions::default();
+        assert_eq!(keep_all.mtime(5_000), 5_000);
+        assert!(!keep_all.excludes("/var/lib/apt/lists/x"));
+    }
+
+    #[test]
+    fn a_directory_layer_is_sorted_and_the_same_every_time() {
+        let root = std::env::temp_dir().join(format!("export-dir-test-{}", std::process::id()));
+        fs::create_dir_all(root.join("b/inner")).unwrap();
+        fs::write(root.join("b/inner/file"), "x").unwrap();
+        fs::write(root.join("a"), "y").unwrap();
+        std::os::unix::fs::symlink("a", root.join("c")).unwrap();
+        let options = ExportOptions {
+            exclude: Vec::new(),
+            clamp_mtime: Some(0),
+        };
+        let (_, first) = write_directory_layer(&root, &options, Vec::new()).unwrap();
+        let (summary, second) = write_directory_layer(&root, &options, Vec::new()).unwrap();
+        assert_eq!(first, second);
+        assert_eq!(summary.entries, 5);
+        let names: Vec<String> = tar::Archive::new(first.as_slice())
+            .entries()
+            .unwrap()
+            .map(|entry| {
+                let entry = entry.unwrap();
+                assert_eq!(entry.header().mtime().unwrap(), 0);
+                entry.path().unwrap().display().to_string()
+            })
+            .collect();
+        assert_eq!(names, ["a", "b/", "b/inner/", "b/inner/file", "c"]);
+        fs::remove_dir_all(&root).unwrap();
+    }
 
     #[test]
     fn pax_record_lengths_count_themselves() {

@@ -75,7 +75,7 @@ use crate::error::ExitStatus;
 pub use cleanup::interrupt_all;
 pub use config::{Limits, SandboxConfig};
 pub use delta::{Change, ChangeKind, Delta, EntryInfo, FileType};
-pub use export::ExportSummary;
+pub use export::{ExportOptions, ExportSummary};
 pub use output::CapturedOutput;
 pub use profile::Profile;
 

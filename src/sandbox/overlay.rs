@@ -540,7 +540,13 @@ impl Sandbox for OverlaySandbox {
     }
 
     fn export_layer(&self, destination: &Path) -> Result<ExportSummary, SandboxError> {
-        export::write_layer(&self.squashed()?, &self.ids(), destination).map_err(|error| {
+        export::write_layer(
+            &self.squashed()?,
+            &self.ids(),
+            &self.config.export,
+            destination,
+        )
+        .map_err(|error| {
             SandboxError::io(
                 format!("writing the layer {}", destination.display()),
                 error,
