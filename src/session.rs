@@ -695,10 +695,17 @@ impl Loop<'_> {
             }
         };
         if !apply {
+            // Only a run that left the choice open gets told how to apply; `--no-apply` (and
+            // `provision`, which builds an image from the sandbox) chose not to.
+            let hint = if self.settings.apply == ApplyMode::Ask {
+                " (pass --apply to install it)"
+            } else {
+                ""
+            };
             return ending(
                 Outcome::Verified,
                 format!(
-                    "rehearsed and verified in the sandbox via {route}; nothing was changed on this machine (pass --apply to install it)"
+                    "rehearsed and verified in the sandbox via {route}; nothing was changed on this machine{hint}"
                 ),
             );
         }
