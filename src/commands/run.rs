@@ -14,6 +14,7 @@ use crate::agent::Agent;
 use crate::agent::offline::OfflineAgent;
 use crate::cli::{AgentChoice, RunArgs};
 use crate::event::{Event, Outcome};
+use crate::plan::cache::{CacheSettings, PlanCache};
 use crate::policy::{Interaction, Policy, Redactor};
 use crate::sandbox::{self, profile};
 use crate::session::{self, ApplyMode, Settings};
@@ -25,23 +26,7 @@ pub async fn run(args: RunArgs) -> Result<ExitStatus, Error> {
         AgentChoice::Auto => (Box::new(OfflineAgent::new()), "no LLM is configured"),
         AgentChoice::Offline => (Box::new(OfflineAgent::new()), "chosen with --agent offline"),
     };
-    let policy = match &args.policy {
-        Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|error| {
-                Error::io(
-                    format!("could not read the policy file {}", path.display()),
-                    error,
-                )
-            })?;
-            Policy::from_toml(&text).map_err(|error| {
-                Error::usage(
-                    format!("the policy file {} is invalid: {error}", path.display()),
-                    Some("see the README's policy section for the format".to_string()),
-                )
-            })?
-        }
-        None => Policy::default(),
-    };
+    let policy = load_policy(args.policy.as_deref())?;
     let mut rehearsal = super::sandbox_config(&args.sandbox)?;
     if let Some(text) = &args.step_timeout {
         rehearsal.limits.timeout = Some(parse_duration("--step-timeout", text)?);
@@ -107,9 +92,15 @@ pub async fn run(args: RunArgs) -> Result<ExitStatus, Error> {
 
     let interrupted = Arc::new(AtomicBool::new(false));
     let watcher = spawn_signal_watcher(Arc::clone(&interrupted))?;
-    let target = super::target_probe(&rehearsal.base).await;
+    let (target, facts) = super::target_facts(&rehearsal.base).await;
+    let plan_cache = if args.no_cache || rehearsal.backend == sandbox::Backend::DryRun {
+        None
+    } else {
+        PlanCache::default_location().map(|cache| CacheSettings { cache, facts })
+    };
     let settings = Settings {
         target,
+        plan_cache,
         rehearsal,
         max_steps: args.max_steps,
         timeout,
@@ -127,9 +118,36 @@ pub async fn run(args: RunArgs) -> Result<ExitStatus, Error> {
     Ok(ExitStatus::from_code(result.exit_code))
 }
 
+/// The policy: the defaults, or `--policy FILE` on top of them.
+pub(super) fn load_policy(path: Option<&std::path::Path>) -> Result<Policy, Error> {
+    let Some(path) = path else {
+        return Ok(Policy::default());
+    };
+    let text = std::fs::read_to_string(path).map_err(|error| {
+        Error::io(
+            format!("could not read the policy file {}", path.display()),
+            error,
+        )
+    })?;
+    Policy::from_toml(&text).map_err(|error| {
+        Error::usage(
+            format!("the policy file {} is invalid: {error}", path.display()),
+            Some("see the README's policy section for the format".to_string()),
+        )
+    })
+}
+
 fn write_report(args: &RunArgs, outputs: Outputs) -> Result<(), Error> {
+    write_report_to(args.report.as_deref(), outputs)
+}
+
+/// Stops the outputs and writes the report to `path`, if one was asked for.
+pub(super) fn write_report_to(
+    path: Option<&std::path::Path>,
+    outputs: Outputs,
+) -> Result<(), Error> {
     let report = outputs.finish();
-    if let (Some(path), Some(report)) = (&args.report, report) {
+    if let (Some(path), Some(report)) = (path, report) {
         let text =
             serde_json::to_string_pretty(&report).map_err(|error| Error::Other(error.into()))?;
         std::fs::write(path, text + "\n").map_err(|error| {
@@ -144,7 +162,7 @@ fn write_report(args: &RunArgs, outputs: Outputs) -> Result<(), Error> {
 
 /// On SIGINT or SIGTERM: mark the run interrupted and kill every sandbox's processes, so the
 /// session unwinds, cleans up and reports `interrupted` (exit 130).
-fn spawn_signal_watcher(
+pub(super) fn spawn_signal_watcher(
     interrupted: Arc<AtomicBool>,
 ) -> Result<tokio::task::JoinHandle<()>, Error> {
     let mut interrupt = signal(SignalKind::interrupt())
@@ -161,7 +179,7 @@ fn spawn_signal_watcher(
     }))
 }
 
-fn parse_duration(flag: &str, text: &str) -> Result<std::time::Duration, Error> {
+pub(super) fn parse_duration(flag: &str, text: &str) -> Result<std::time::Duration, Error> {
     profile::parse_duration(text).map_err(|reason| {
         Error::usage(
             format!("{flag} {text}: {reason}"),
