@@ -222,8 +222,9 @@ pub struct RunArgs {
     #[arg(long)]
     pub json: bool,
     /// Neither replay a plan kept from an earlier verified run of this doc on this machine
-    /// nor keep this run's plan (see `AGENT_INSTALL_CACHE_DIR`).
-    #[arg(long)]
+    /// nor keep this run's plan. The cache lives in `$AGENT_INSTALL_CACHE_DIR`, else
+    /// `$XDG_CACHE_HOME/agent-install/plans`, else `~/.cache/agent-install/plans`.
+    #[arg(long, env = "AGENT_INSTALL_NO_CACHE", value_parser = clap::builder::FalseyValueParser::new())]
     pub no_cache: bool,
     #[command(flatten)]
     pub load: LoadArgs,
