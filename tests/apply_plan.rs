@@ -335,6 +335,18 @@ fn on_the_host_an_allowed_plan_runs_and_verifies() {
         "{context}"
     );
 
+    // A dry-run plan (never rehearsed) still applies, with a warning that says so.
+    let mut unrehearsed = read_json(&plan);
+    unrehearsed["verified"] = false.into();
+    std::fs::write(&plan, unrehearsed.to_string()).expect("write the plan");
+    let applied = apply(&plan, &[], &[], 0);
+    let warnings = applied.report["warnings"].to_string();
+    assert!(
+        warnings.contains("was never rehearsed"),
+        "{}",
+        applied.describe()
+    );
+
     // A verification that fails is exit 5; a step that fails is exit 4, and stops the plan.
     let plan = host_plan(work.path(), &["true"], &["false"]);
     let failed = apply(&plan, &[], &[], 5);
