@@ -64,10 +64,11 @@ for i in $(seq "$steps"); do echo "echo step $i"; done > "$work/cheap.sh"
 make_plan cheap "$work/doc.md" "true" < "$work/cheap.sh"
 per_command="$work/per-command.sh"
 for i in $(seq "$steps"); do echo "bash -c 'echo step $i'"; done > "$per_command"
-hyperfine --warmup 2 --runs "$runs" --export-json "$work/cheap-result.json" \
-    --command-name "apply --sandbox host" "$binary apply $work/cheap.json --sandbox host --yes --json >/dev/null" \
-    --command-name "bash script" "bash $work/cheap.sh >/dev/null" \
-    --command-name "bash -c per command" "bash $per_command >/dev/null"
+# -N: no intermediate shell (hyperfine discards the output itself).
+hyperfine -N --warmup 2 --runs "$runs" --export-json "$work/cheap-result.json" \
+    --command-name "apply --sandbox host" "$binary apply $work/cheap.json --sandbox host --yes --json" \
+    --command-name "bash script" "bash $work/cheap.sh" \
+    --command-name "bash -c per command" "bash $per_command"
 ratio "apply / bash script" "$work/cheap-result.json"
 jq -r '"apply / bash -c per command: \(.results[0].mean / .results[2].mean * 1000 | round / 1000)x"' "$work/cheap-result.json"
 
@@ -76,9 +77,11 @@ if dpkg-query -W -f='${Status}' jq 2>/dev/null | grep -q 'install ok installed';
     echo "== 2. jq on this machine (already installed: apt-get changes nothing)"
     echo "apt-get install -y jq" > "$work/jq-host.sh"
     make_plan jq-host "$work/doc.md" "jq --version" < "$work/jq-host.sh"
-    hyperfine --warmup 1 --runs "$runs" --export-json "$work/jq-host-result.json" \
-        --command-name "apply --sandbox host" "$binary apply $work/jq-host.json --sandbox host --yes --json >/dev/null" \
-        --command-name "bash script" "bash $work/jq-host.sh >/dev/null; jq --version >/dev/null"
+    # bash runs the step and the verification, as apply does.
+    echo "jq --version" >> "$work/jq-host.sh"
+    hyperfine -N --warmup 1 --runs "$runs" --export-json "$work/jq-host-result.json" \
+        --command-name "apply --sandbox host" "$binary apply $work/jq-host.json --sandbox host --yes --json" \
+        --command-name "bash script" "bash $work/jq-host.sh"
     ratio "apply / bash (jq, host)" "$work/jq-host-result.json"
 else
     echo "== 2. skipped: jq is not installed here, and the bench does not install it on the host"
@@ -88,11 +91,12 @@ echo
 echo "== 3. jq installed for real, in the overlay on the Debian minbase rootfs"
 jq_runs=$(( runs < 5 ? runs : 5 ))
 "$binary" run jq --base debian-bookworm --no-apply --no-cache --plan-out "$work/jq.json" >/dev/null 2>&1
-jq -r '.steps[].command' "$work/jq.json" > "$work/jq.sh"
-echo "plan: $(paste -sd ';' "$work/jq.sh")"
-hyperfine --warmup 1 --runs "$jq_runs" --export-json "$work/jq-result.json" \
+# The sandbox sees the rootfs, not this machine's files: the script goes in as one argument.
+script="$(jq -r '[.steps[].command, .verification[]] | join(" && ")' "$work/jq.json")"
+echo "plan as one script: $script"
+hyperfine --shell bash --warmup 1 --runs "$jq_runs" --export-json "$work/jq-result.json" \
     --command-name "apply --sandbox overlay" "$binary apply $work/jq.json --sandbox overlay --base debian-bookworm --json >/dev/null" \
-    --command-name "sandbox exec bash script" "$binary sandbox exec --base debian-bookworm -- 'bash $work/jq.sh && jq --version && jq -n \"1 + 1\"' >/dev/null 2>&1"
+    --command-name "sandbox exec, same commands" "$binary sandbox exec --base debian-bookworm -- $(printf '%q' "$script") >/dev/null 2>&1"
 ratio "apply / sandbox exec (jq, minbase)" "$work/jq-result.json"
 
 echo
