@@ -364,6 +364,62 @@ fn on_the_host_an_allowed_plan_runs_and_verifies() {
 }
 
 #[test]
+fn sigint_during_a_step_ends_apply_with_130_and_leaves_nothing() {
+    if !is_root() {
+        eprintln!("skipped: the overlay sandbox on / needs root here");
+        return;
+    }
+    let work = tempfile::tempdir().expect("temp dir");
+    let sandbox_temp = tempfile::Builder::new()
+        .prefix("apply-sigint-")
+        .tempdir()
+        .expect("temp dir");
+    let marker = "sleep 81209";
+    let later = work.path().join("later-step-ran");
+    let after = format!("touch {}", later.display());
+    let plan = host_plan(work.path(), &[&format!("{marker}7"), &after], &["true"]);
+    let transcript = work.path().join("transcript.jsonl");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_agent-install"))
+        .arg("apply")
+        .arg(&plan)
+        .args(["--sandbox", "overlay", "--transcript"])
+        .arg(&transcript)
+        .env("TMPDIR", sandbox_temp.path())
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("agent-install starts");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while common::processes_mentioning(&format!("{marker}7")).is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the step never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // SAFETY: kill with the pid of our own child.
+    assert_eq!(
+        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) },
+        0
+    );
+    let output = child.wait_with_output().expect("agent-install exits");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    assert!(!later.exists(), "a step after the interruption ran");
+    let finished = std::fs::read_to_string(&transcript)
+        .expect("transcript")
+        .lines()
+        .last()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).expect("JSON"))
+        .expect("events");
+    assert_eq!(finished["outcome"], "interrupted", "{finished}");
+    assert!(common::processes_mentioning(&format!("{marker}7")).is_empty());
+    assert_no_leftovers(sandbox_temp.path());
+}
+
+#[test]
 fn bad_plan_files_and_flags_are_usage_errors_with_hints() {
     let work = tempfile::tempdir().expect("temp dir");
     let missing = work.path().join("missing.json");
