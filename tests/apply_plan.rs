@@ -379,7 +379,7 @@ fn sigint_during_a_step_ends_apply_with_130_and_leaves_nothing() {
     let after = format!("touch {}", later.display());
     let plan = host_plan(work.path(), &[&format!("{marker}7"), &after], &["true"]);
     let transcript = work.path().join("transcript.jsonl");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_agent-install"))
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_agent-install"))
         .arg("apply")
         .arg(&plan)
         .args(["--sandbox", "overlay", "--transcript"])
