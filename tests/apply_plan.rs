@@ -347,6 +347,17 @@ fn on_the_host_an_allowed_plan_runs_and_verifies() {
         applied.describe()
     );
 
+    // The doc is gone: its state is unknown, which is said, and the plan still applies.
+    std::fs::remove_file(work.path().join("doc.md")).expect("remove the doc");
+    let applied = apply(&plan, &[], &[], 0);
+    let warnings = applied.report["warnings"].to_string();
+    assert!(
+        warnings.contains("could not load the doc")
+            && warnings.contains("applying the plan as written"),
+        "{}",
+        applied.describe()
+    );
+
     // A verification that fails is exit 5; a step that fails is exit 4, and stops the plan.
     let plan = host_plan(work.path(), &["true"], &["false"]);
     let failed = apply(&plan, &[], &[], 5);

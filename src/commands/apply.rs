@@ -345,6 +345,10 @@ async fn current_doc_sha256(
     options: &crate::doc::LoadOptions,
 ) -> Result<String, String> {
     let source = &plan.doc.source;
+    if source == "-" || source == "stdin" {
+        // Reading stdin now would wait for a doc nobody sends.
+        return Err("the plan was made from a doc read on stdin".to_string());
+    }
     match crate::doc::load(source, options).await {
         Ok(loaded) => Ok(loaded.sha256),
         Err(error) => {
