@@ -25,6 +25,8 @@ pub struct Cli {
     pub verbose: u8,
 }
 
+// Parsed once per process: the size of the largest variant costs nothing worth a Box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Install a product from its doc: rehearse in a sandbox until verification passes, then
@@ -59,6 +61,72 @@ agent-install apply jq.plan.json --yes --report r.json   apply it to this machin
     Doc(DocArgs),
     /// Run commands in the sandbox by hand (see `sandbox exec --help`).
     Sandbox(SandboxArgs),
+    /// Show what an install would do, for review: a dry run in which nothing executes.
+    ///
+    /// Prints the chosen route and why, the routes not chosen and why not, every step with its
+    /// doc citation, risk classes and the policy's decision for this machine, the verification,
+    /// and what stays uncertain until the steps really run. Exit status: 0 when a plan was
+    /// made, 3 when the doc could not be loaded, 4 when no route applies to this machine.
+    #[command(
+        after_help = "Examples:\n  agent-install plan jq                            review the catalog's jq install\n  \
+agent-install plan ./INSTALL.md --format markdown   paste into a pull request\n  \
+agent-install plan fd --base debian-bookworm -o plan.json   plan for a minimal Debian rootfs"
+    )]
+    Plan(PlanArgs),
+    /// Turn a plan file into a shell script, Dockerfile lines or an Ansible playbook.
+    ///
+    /// The export replays the plan's steps in order and ends with its verification, so a
+    /// failed install fails the script, the image build or the play. Exit status: 0 on
+    /// success, 2 when the plan file cannot be read or is not a valid plan.
+    #[command(
+        after_help = "Examples:\n  agent-install export plan.json --format sh -o install.sh\n  \
+agent-install export plan.json --format dockerfile >> Dockerfile\n  \
+agent-install export plan.json --format ansible -o install.yml"
+    )]
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The install doc: an http(s) URL, a file path, `-` for stdin, or a catalog name.
+    pub doc: String,
+    /// Also write the plan as JSON to this file (the format `apply` and `export` read).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
+    /// What to print on stdout.
+    #[arg(long, value_enum, default_value_t = crate::plan::render::Format::Text)]
+    pub format: crate::plan::render::Format,
+    /// Plan for this root filesystem instead of this machine: a directory, or a named base
+    /// that is already built (`debian-bookworm`). Nothing inside it runs.
+    #[arg(long, value_name = "DIR|NAME")]
+    pub base: Option<String>,
+    /// Which agent proposes the commands: `auto` and `offline` are the offline planner (a dry
+    /// run has no command output for an LLM to decide from).
+    #[arg(long, value_enum, default_value_t = AgentChoice::Auto)]
+    pub agent: AgentChoice,
+    /// An extra verification command (repeatable).
+    #[arg(long = "verify", value_name = "CMD")]
+    pub verify: Vec<String>,
+    /// Policy overrides (TOML): the decisions shown are the ones this policy makes.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<std::path::PathBuf>,
+    /// Give up after this many proposed commands.
+    #[arg(long, value_name = "N", default_value_t = 40)]
+    pub max_steps: usize,
+    #[command(flatten)]
+    pub load: LoadArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The plan file (from `plan -o`, `run --plan-out`).
+    pub plan: std::path::PathBuf,
+    /// What to produce.
+    #[arg(long, value_enum)]
+    pub format: crate::export::Format,
+    /// Write to this file instead of stdout (a shell script is made executable).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -171,6 +239,16 @@ pub enum AgentChoice {
     Auto,
     /// The built-in rule-based planner: no network, no key, deterministic.
     Offline,
+    /// The offline agent drives; the configured LLM is asked only when it cannot repair a
+    /// failure or runs out of routes.
+    Hybrid,
+    /// An OpenAI-compatible Chat Completions endpoint drives from the start (OPENAI_API_KEY,
+    /// OPENAI_BASE_URL for Ollama, vLLM, llama.cpp, LM Studio, OpenRouter, ...).
+    Openai,
+    /// The Anthropic Messages API drives from the start (ANTHROPIC_API_KEY).
+    Anthropic,
+    /// Replays actions from the JSON file given with --script (tests, reproducing a run).
+    Scripted,
 }
 
 #[derive(Debug, Args)]
@@ -180,6 +258,24 @@ pub struct RunArgs {
     /// Which agent proposes the commands.
     #[arg(long, value_enum, default_value_t = AgentChoice::Auto)]
     pub agent: AgentChoice,
+    /// The LLM model (else AGENT_INSTALL_MODEL, else the config file, else the provider's
+    /// default).
+    #[arg(long, value_name = "NAME")]
+    pub model: Option<String>,
+    /// The LLM endpoint, e.g. http://localhost:11434/v1 for Ollama (else OPENAI_BASE_URL /
+    /// ANTHROPIC_BASE_URL, else the config file).
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Stop after this many LLM calls (default 30, or `max_calls` in the config file).
+    #[arg(long, value_name = "N")]
+    pub max_llm_calls: Option<u64>,
+    /// Stop once the LLM calls used this many tokens (default 400000, or `max_tokens` in the
+    /// config file).
+    #[arg(long, value_name = "N")]
+    pub max_tokens: Option<u64>,
+    /// The actions for --agent scripted: a JSON array of {"action": "run", "command": ...}.
+    #[arg(long, value_name = "FILE")]
+    pub script: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub sandbox: SandboxOptions,
     /// After a verified rehearsal, replay the steps on this machine without asking.

@@ -93,6 +93,14 @@ pub enum Event {
     },
     /// Something the user should know that is not an error.
     Warning { message: String },
+    /// What an LLM agent spent, emitted just before `Finished` when it made any call.
+    AgentUsage {
+        calls: u64,
+        tokens: u64,
+        /// US dollars, when the config file has a price for the model.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cost_usd: Option<f64>,
+    },
     /// The run ended.
     Finished {
         outcome: Outcome,

@@ -77,6 +77,9 @@ pub struct AgentRecord {
     pub kind: String,
     pub calls: u64,
     pub tokens: u64,
+    /// US dollars, when the config file has a price for the model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_usd: Option<f64>,
 }
 
 /// Folds events into a [`Report`]. Feed it every event of a run, in order.
@@ -193,6 +196,7 @@ impl ReportBuilder {
                 })
             }
             Event::Warning { message } => self.warnings.push(message.clone()),
+            Event::AgentUsage { cost_usd, .. } => self.agent.cost_usd = *cost_usd,
             Event::Finished {
                 outcome,
                 exit_code,

@@ -160,6 +160,13 @@ async fn run_with(
         }
         (None, _) => {}
     }
+    if usage.calls > 0 {
+        outputs.emit(Event::AgentUsage {
+            calls: usage.calls,
+            tokens: usage.tokens,
+            cost_usd: agent.cost_usd(),
+        });
+    }
     outputs.emit(Event::Finished {
         outcome,
         exit_code,
@@ -243,7 +250,7 @@ impl Loop<'_> {
     ) -> Result<Vec<String>, Ending> {
         let mut facts = self.facts(sandbox)?;
         self.outputs.emit(Event::Probed {
-            fingerprint: String::new(),
+            fingerprint: self.settings.target.fingerprint.clone(),
             summary: describe_facts(&facts),
         });
         let verification = verification_commands(self.doc, &self.settings.extra_verification);
@@ -257,12 +264,36 @@ impl Loop<'_> {
                 facts: &facts,
                 history: &self.history,
             };
-            let proposal = agent.next(turn).await.map_err(|error| {
-                (
-                    Outcome::Error,
-                    crate::ExitStatus::AgentBackend.code(),
-                    error.to_string(),
-                )
+            // An LLM call can take minutes (timeouts, retries): Ctrl-C and the time budget must
+            // not wait for it.
+            let remaining = self.settings.timeout.saturating_sub(self.started.elapsed());
+            let answer = tokio::select! {
+                answer = agent.next(turn) => answer,
+                () = wait_until_set(&self.settings.interrupted) => {
+                    return Err(ending(Outcome::Interrupted, "interrupted"));
+                }
+                () = tokio::time::sleep(remaining) => {
+                    return Err(ending(
+                        Outcome::NoRoute,
+                        format!(
+                            "the time budget ({}s) ran out while the agent was thinking; raise it with --timeout",
+                            self.settings.timeout.as_secs()
+                        ),
+                    ));
+                }
+            };
+            let proposal = answer.map_err(|error| {
+                // An LLM budget that ran out ends like the step budget (exit 4); every other
+                // agent failure is a backend error (exit 8).
+                if error.is_budget() {
+                    ending(Outcome::NoRoute, error.to_string())
+                } else {
+                    (
+                        Outcome::Error,
+                        crate::ExitStatus::AgentBackend.code(),
+                        error.to_string(),
+                    )
+                }
             })?;
             let mut rolled_back = false;
             for note in proposal.notes {
@@ -608,9 +639,10 @@ impl Loop<'_> {
             reasons = vec![format!(
                 "loop: `{command}` already failed and nothing changed since"
             )];
-        } else if let Some(message) = &refusal {
+        } else if let Some(message) = refusal {
+            // The refusal message already names the policy's reasons and what to do.
             decision = "deny".to_string();
-            reasons.push(message.clone());
+            reasons = vec![message];
         }
         self.outputs.emit(Event::Decision {
             step,
@@ -998,6 +1030,13 @@ fn sandbox_ending(error: &SandboxError) -> Ending {
     (outcome, status.code(), format!("{error}{hint}"))
 }
 
+/// Resolves once `flag` is set (polled: the signal handler only stores a bool).
+async fn wait_until_set(flag: &AtomicBool) {
+    while !flag.load(Ordering::SeqCst) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// Asks a yes/no question on the terminal; anything but a clear yes is no.
 fn confirm(question: &str) -> bool {
     dialoguer::Confirm::new()
@@ -1071,7 +1110,8 @@ if command -v sudo >/dev/null 2>&1 && sudo -n true >/dev/null 2>&1; then echo "s
 
 /// The facts of a root filesystem read from outside it, for a dry run: its os-release, the
 /// tools in its usual bin directories, and this process's user. `sudo` is never assumed to work.
-fn facts_of_base(base: &std::path::Path) -> Facts {
+/// Public for `agent-install plan`, which ranks the routes against the same facts.
+pub fn facts_of_base(base: &std::path::Path) -> Facts {
     let mut text = String::new();
     let os_release = std::fs::read_to_string(base.join("etc/os-release"))
         .or_else(|_| std::fs::read_to_string(base.join("usr/lib/os-release")))

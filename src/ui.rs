@@ -41,6 +41,18 @@ impl Outputs {
         }
     }
 
+    /// Only the report builder listens: for commands that print their own view of the result
+    /// (`plan` shows the plan, not the dry run's step-by-step progress).
+    pub fn silent() -> Outputs {
+        Outputs {
+            terminal: None,
+            json: false,
+            transcript: None,
+            report: ReportBuilder::default(),
+            redact: Box::new(str::to_string),
+        }
+    }
+
     pub fn emit(&mut self, event: Event) {
         let event = self.redacted(event);
         self.report.observe(&event);
@@ -301,6 +313,19 @@ impl Terminal {
             )),
             Event::Warning { message } => {
                 self.line(format!("{} {message}", bad.apply_to("warning:")))
+            }
+            Event::AgentUsage {
+                calls,
+                tokens,
+                cost_usd,
+            } => {
+                let cost = cost_usd
+                    .map(|cost| format!(", ${cost:.4}"))
+                    .unwrap_or_default();
+                self.line(format!(
+                    "{} {calls} call(s), {tokens} token(s){cost}",
+                    dim.apply_to("llm")
+                ))
             }
             Event::Finished {
                 outcome,

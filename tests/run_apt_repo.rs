@@ -141,7 +141,10 @@ fn renamed_binary_from_a_local_apt_repository_is_linked() {
         .collect();
     assert_eq!(planned.last(), Some(&link), "{planned:?}");
     assert!(!planned.contains(&"widget --version"), "{planned:?}");
-    assert_eq!(plan["route"], "apt");
+    assert_eq!(plan["schema_version"], 1);
+    assert_eq!(plan["route"]["name"], "apt");
+    assert_eq!(plan["verified"], true);
+    assert_eq!(plan["steps"][0]["decision"], "allow", "{plan:#}");
     assert_eq!(
         plan["verification"],
         serde_json::json!(["widget --version"])

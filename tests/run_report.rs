@@ -83,6 +83,15 @@ fn report_json_and_transcript_have_their_shape_and_no_secret() {
         "{context}"
     );
     assert_eq!(events[0]["type"], "started", "{context}");
+    let probed = events
+        .iter()
+        .find(|event| event["type"] == "probed")
+        .expect("a probed event");
+    let fingerprint = probed["fingerprint"].as_str().unwrap_or_default();
+    assert!(
+        fingerprint.len() == 16 && fingerprint.chars().all(|c| c.is_ascii_hexdigit()),
+        "the probed event carries the target's fingerprint: {probed}"
+    );
     let finished = events.last().expect("events");
     assert_eq!(finished["type"], "finished", "{context}");
     assert_eq!(finished["outcome"], "verified", "{context}");

@@ -5,10 +5,13 @@
 //! proposed and what happened; it answers with one [`Action`] and optional notes (route chosen,
 //! repair applied, route abandoned) that the session turns into events.
 
+pub mod hybrid;
+pub mod llm;
 pub mod offline;
 pub mod packages;
 pub mod rank;
 pub mod repair;
+pub mod scripted;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -130,6 +133,33 @@ pub struct Usage {
 pub enum AgentError {
     #[error("the agent backend failed: {0}")]
     Backend(String),
+    /// The LLM service refused the credentials (401/403).
+    #[error("the {provider} API refused the credentials ({status}): check {variable}{detail}")]
+    Auth {
+        provider: &'static str,
+        variable: &'static str,
+        status: u16,
+        detail: String,
+    },
+    /// An LLM budget ran out (exit 4, like the step budget).
+    #[error(
+        "the {what} budget ({limit}) ran out before the install was verified; raise it with {flag}"
+    )]
+    Budget {
+        what: &'static str,
+        limit: u64,
+        flag: &'static str,
+    },
+    /// The model kept answering with something that is not a valid action.
+    #[error("the model's replies were unusable: {0}")]
+    Malformed(String),
+}
+
+impl AgentError {
+    /// Whether the run should end as "no route" (exit 4) rather than a backend error (exit 8).
+    pub fn is_budget(&self) -> bool {
+        matches!(self, AgentError::Budget { .. })
+    }
 }
 
 /// The future an agent returns; boxed so agents can live behind `dyn Agent`.
@@ -145,5 +175,10 @@ pub trait Agent: Send {
 
     fn usage(&self) -> Usage {
         Usage::default()
+    }
+
+    /// What the calls cost in US dollars, when a price for the model is configured.
+    fn cost_usd(&self) -> Option<f64> {
+        None
     }
 }

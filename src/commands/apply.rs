@@ -60,6 +60,8 @@ pub async fn run(args: ApplyArgs) -> Result<ExitStatus, Error> {
     if let Some(text) = &args.step_timeout {
         config.limits.timeout = Some(parse_duration("--step-timeout", text)?);
     }
+    // A variable passed in with --env is the user's to read, as in `run`.
+    let policy = policy.with_passed_variables(&config.env_passthrough);
     let interaction = Interaction {
         terminal: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
         yes: args.yes,

@@ -3,6 +3,8 @@
 
 mod apply;
 mod doc;
+mod export;
+pub mod plan;
 mod probe;
 pub mod run;
 mod sandbox;
@@ -23,6 +25,8 @@ pub fn run(cli: Cli) -> Result<ExitStatus, Error> {
             Command::Probe(args) => probe::run(args).await,
             Command::Doc(args) => doc::run(args).await,
             Command::Sandbox(args) => sandbox::run(args).await,
+            Command::Plan(args) => plan::run(args).await,
+            Command::Export(args) => export::run(args).await,
         }
     })
 }

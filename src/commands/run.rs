@@ -11,8 +11,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::signal::unix::{SignalKind, signal};
 
 use crate::agent::Agent;
+use crate::agent::hybrid::HybridAgent;
+use crate::agent::llm::LlmAgent;
 use crate::agent::offline::OfflineAgent;
+use crate::agent::scripted::ScriptedAgent;
 use crate::cli::{AgentChoice, RunArgs};
+use crate::config::{self, LlmFlags, LlmSettings, Provider};
 use crate::event::{Event, Outcome};
 use crate::plan::cache::{CacheSettings, PlanCache};
 use crate::policy::{Interaction, Policy, Redactor};
@@ -22,12 +26,10 @@ use crate::ui::Outputs;
 use crate::{Error, ExitStatus};
 
 pub async fn run(args: RunArgs) -> Result<ExitStatus, Error> {
-    let (agent, agent_reason): (Box<dyn Agent>, &str) = match args.agent {
-        AgentChoice::Auto => (Box::new(OfflineAgent::new()), "no LLM is configured"),
-        AgentChoice::Offline => (Box::new(OfflineAgent::new()), "chosen with --agent offline"),
-    };
+    let agent = choose_agent(&args)?;
     let policy = load_policy(args.policy.as_deref())?;
     let mut rehearsal = super::sandbox_config(&args.sandbox)?;
+    let policy = policy.with_passed_variables(&rehearsal.env_passthrough);
     if let Some(text) = &args.step_timeout {
         rehearsal.limits.timeout = Some(parse_duration("--step-timeout", text)?);
     }
@@ -60,9 +62,9 @@ pub async fn run(args: RunArgs) -> Result<ExitStatus, Error> {
     );
     outputs.emit(Event::Started {
         doc: args.doc.clone(),
-        agent: agent.kind().to_string(),
+        agent: agent.kind.to_string(),
         sandbox: rehearsal.backend.name().to_string(),
-        agent_reason: agent_reason.to_string(),
+        agent_reason: agent.reason.clone(),
     });
 
     let loaded = match crate::doc::load(&args.doc, &args.load.options()).await {
@@ -82,6 +84,7 @@ pub async fn run(args: RunArgs) -> Result<ExitStatus, Error> {
         }
     };
     let doc = crate::doc::parse(&loaded);
+    let agent = agent.build(&loaded.text)?;
     outputs.emit(Event::DocLoaded {
         source: doc.source.clone(),
         sha256: doc.sha256.clone(),
@@ -134,6 +137,133 @@ pub(super) fn load_policy(path: Option<&std::path::Path>) -> Result<Policy, Erro
             format!("the policy file {} is invalid: {error}", path.display()),
             Some("see the README's policy section for the format".to_string()),
         )
+    })
+}
+
+/// The agent a run will use, decided before the doc loads (the first line of output names
+/// it) and built after (an LLM agent gets the doc's text).
+struct AgentChoiceMade {
+    kind: &'static str,
+    reason: String,
+    backend: Backend,
+}
+
+enum Backend {
+    Offline,
+    Scripted(ScriptedAgent),
+    Llm(Box<LlmSettings>),
+    Hybrid(Box<LlmSettings>),
+}
+
+impl AgentChoiceMade {
+    fn build(self, doc_text: &str) -> Result<Box<dyn Agent>, Error> {
+        let llm = |settings: Box<LlmSettings>| {
+            LlmAgent::new(*settings, Some(doc_text.to_string()))
+                .map_err(|error| Error::Other(anyhow::anyhow!(error)))
+        };
+        Ok(match self.backend {
+            Backend::Offline => Box::new(OfflineAgent::new()),
+            Backend::Scripted(agent) => Box::new(agent),
+            Backend::Llm(settings) => Box::new(llm(settings)?),
+            Backend::Hybrid(settings) => Box::new(HybridAgent::new(llm(settings)?)),
+        })
+    }
+}
+
+/// `--agent`, with the LLM settings resolved from flags, environment and config file.
+fn choose_agent(args: &RunArgs) -> Result<AgentChoiceMade, Error> {
+    let environment = config::ProcessEnvironment;
+    let flags = LlmFlags {
+        model: args.model.clone(),
+        base_url: args.base_url.clone(),
+        max_calls: args.max_llm_calls,
+        max_tokens: args.max_tokens,
+    };
+    let config_error = |error: config::ConfigError| {
+        let hint = error.hint();
+        Error::usage(error.to_string(), Some(hint))
+    };
+    let file = config::load_config(&environment).map_err(config_error)?;
+    let resolve = |provider: Provider| {
+        config::resolve(provider, &flags, &environment, &file)
+            .map(Box::new)
+            .map_err(config_error)
+    };
+    let configured = config::configured_provider(&flags, &environment, &file);
+    Ok(match args.agent {
+        AgentChoice::Offline => AgentChoiceMade {
+            kind: "offline",
+            reason: "chosen with --agent offline".to_string(),
+            backend: Backend::Offline,
+        },
+        AgentChoice::Scripted => {
+            let Some(path) = &args.script else {
+                return Err(Error::usage(
+                    "--agent scripted needs the actions to replay",
+                    Some("pass --script FILE (a JSON array of actions)".to_string()),
+                ));
+            };
+            let agent = ScriptedAgent::load(path).map_err(|error| {
+                Error::usage(
+                    format!("the script is unusable: {error}"),
+                    Some("see the README section \"LLM agents\" for the format".to_string()),
+                )
+            })?;
+            AgentChoiceMade {
+                kind: "scripted",
+                reason: format!("replaying {}", path.display()),
+                backend: Backend::Scripted(agent),
+            }
+        }
+        AgentChoice::Openai | AgentChoice::Anthropic => {
+            let provider = if args.agent == AgentChoice::Openai {
+                Provider::OpenAi
+            } else {
+                Provider::Anthropic
+            };
+            let settings = resolve(provider)?;
+            AgentChoiceMade {
+                kind: provider.name(),
+                reason: format!("{} drives from the start", settings.describe()),
+                backend: Backend::Llm(settings),
+            }
+        }
+        AgentChoice::Hybrid => {
+            let provider = configured
+                .map(|(provider, _)| provider)
+                .unwrap_or(Provider::OpenAi);
+            let settings = resolve(provider)?;
+            AgentChoiceMade {
+                kind: "hybrid",
+                reason: format!(
+                    "offline rules drive; {} helps when they cannot repair a failure",
+                    settings.describe()
+                ),
+                backend: Backend::Hybrid(settings),
+            }
+        }
+        AgentChoice::Auto => match configured {
+            Some((provider, why)) => {
+                let settings = resolve(provider)?;
+                AgentChoiceMade {
+                    kind: "hybrid",
+                    reason: format!(
+                        "{why}: offline rules drive; {} helps when they cannot repair a failure",
+                        settings.describe()
+                    ),
+                    backend: Backend::Hybrid(settings),
+                }
+            }
+            None => AgentChoiceMade {
+                kind: "offline",
+                reason: format!(
+                    "no LLM is configured (set {} or {} to add one)",
+                    config::OPENAI_API_KEY,
+                    config::ANTHROPIC_API_KEY
+                ),
+                backend: Backend::Offline,
+            },
+        },
     })
 }
 

@@ -6,6 +6,8 @@
 //! Readers refuse a `schema_version` they do not know, with a message that names it.
 
 pub mod cache;
+pub mod render;
+pub mod uncertainty;
 
 use std::path::Path;
 
@@ -191,7 +193,7 @@ impl Plan {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     pub(crate) fn sample() -> Plan {

@@ -323,6 +323,8 @@ pub struct Policy {
     host: [Decision; RiskClass::ALL.len()],
     allow: Vec<Pattern>,
     deny: Vec<Pattern>,
+    /// Variables the user passed into the sandbox by name (`--env`): reading them is allowed.
+    passed_variables: Vec<String>,
 }
 
 impl Default for Policy {
@@ -332,6 +334,7 @@ impl Default for Policy {
             host: RiskClass::ALL.map(|class| class.default_decision(Target::Host)),
             allow: Vec::new(),
             deny: Vec::new(),
+            passed_variables: Vec::new(),
         }
     }
 }
@@ -347,6 +350,21 @@ impl Policy {
         policy.allow = overrides.allow;
         policy.deny = overrides.deny;
         Ok(policy)
+    }
+
+    /// Variables the user passed in by name (`--env NAME` or `NAME=VALUE`): a command that
+    /// reads one is not secret access, since the user put it there for the install to use.
+    /// Sending one over the network is still judged as exfiltration.
+    pub fn with_passed_variables<'a>(
+        mut self,
+        names: impl IntoIterator<Item = &'a String>,
+    ) -> Self {
+        self.passed_variables = names
+            .into_iter()
+            .map(|name| name.split_once('=').map_or(name.as_str(), |(name, _)| name))
+            .map(str::to_string)
+            .collect();
+        self
     }
 
     /// The decision for a class on a target.
@@ -370,7 +388,7 @@ impl Policy {
     /// Check one command line (as an agent proposed it) for a target.
     pub fn check(&self, command: &str, target: Target) -> Verdict {
         let script = shell::parse(command);
-        let context = rules::Context::new(&script);
+        let context = rules::Context::with_passed_variables(&script, &self.passed_variables);
         let hits = rules::evaluate(&context);
         let mut findings: Vec<Finding> = Vec::new();
         for hit in &hits {

@@ -95,14 +95,23 @@ pub struct Context<'script> {
     working_directories: Vec<Option<String>>,
     /// Files written by downloaders (normalized path, command index).
     downloads: Vec<(String, usize)>,
+    /// Secret-looking variables the user passed into the sandbox by name (`--env`): reading
+    /// them is what the user asked for; sending them over the network is still judged.
+    passed_variables: &'script [String],
 }
 
 impl<'script> Context<'script> {
     pub fn new(script: &'script Script) -> Self {
+        Context::with_passed_variables(script, &[])
+    }
+
+    /// A context in which reading the named variables is not secret access.
+    pub fn with_passed_variables(script: &'script Script, passed: &'script [String]) -> Self {
         let mut context = Context {
             script,
             working_directories: working_directories(script),
             downloads: Vec::new(),
+            passed_variables: passed,
         };
         let mut downloads = Vec::new();
         for index in 0..script.commands.len() {
@@ -1815,7 +1824,22 @@ fn secret_file(invocation: &Invocation) -> Option<String> {
     None
 }
 
+/// A secret variable the command reads, unless the user passed it in by name.
+fn read_secret_variable(invocation: &Invocation) -> Option<String> {
+    secret_variables(invocation)
+        .into_iter()
+        .find(|name| !invocation.context.passed_variables.contains(name))
+        .map(|name| format!("`${name}`"))
+}
+
 fn secret_variable(invocation: &Invocation) -> Option<String> {
+    secret_variables(invocation)
+        .into_iter()
+        .next()
+        .map(|name| format!("`${name}`"))
+}
+
+fn secret_variables<'a>(invocation: &Invocation<'a>) -> Vec<&'a String> {
     let command = invocation.command;
     let mut variables: Vec<&String> = command
         .words
@@ -1840,10 +1864,8 @@ fn secret_variable(invocation: &Invocation) -> Option<String> {
     if let Some(heredoc) = &command.heredoc {
         variables.extend(&heredoc.variables);
     }
+    variables.retain(|name| is_secret_name(name));
     variables
-        .into_iter()
-        .find(|name| is_secret_name(name))
-        .map(|name| format!("`${name}`"))
 }
 
 fn environment_dump(invocation: &Invocation) -> Option<String> {
@@ -3395,7 +3417,7 @@ pub static RULES: &[Rule] = &[
         id: "read-secret-variable",
         class: RiskClass::SecretAccess,
         summary: "reads a secret from the environment",
-        matcher: Matcher::Command(secret_variable),
+        matcher: Matcher::Command(read_secret_variable),
         identifies_program: false,
         must_match: &[
             "echo $OPENAI_API_KEY",

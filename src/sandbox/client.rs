@@ -9,9 +9,11 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::config::Limits;
 use super::holder::{HELPER_ARGUMENT, sys};
+use super::output::OutputCollector;
 use super::protocol::{ExecMessage, Response, Setup};
-use super::{Backend, InterruptState, SandboxError, Stream};
+use super::{Backend, ExecRequest, InterruptState, Observation, SandboxError, ShellState, Stream};
 
 /// How long setup may take before the helper is considered hung.
 const SETUP_LIMIT: Duration = Duration::from_secs(60);
@@ -59,6 +61,50 @@ pub(crate) struct Finished {
     pub timed_out: bool,
     pub duration: Duration,
     pub state: Option<super::ShellState>,
+}
+
+/// Runs one command through a session's helper, as every helper-backed sandbox does: sends it
+/// with the session's shell state, streams and collects its output within the output cap, and
+/// takes over the shell state the command left. On an error the helper is dead or unreliable
+/// and the caller must stop it (the next command starts a new one).
+pub(crate) fn run_command(
+    helper: Option<&mut Helper>,
+    request: &ExecRequest,
+    state: &mut ShellState,
+    limits: &Limits,
+    on_output: &mut dyn FnMut(Stream, &str),
+) -> Result<Observation, SandboxError> {
+    let helper =
+        helper.ok_or_else(|| SandboxError::Helper("the helper is not running".to_string()))?;
+    let timeout = request.timeout.or(limits.timeout);
+    let message = ExecMessage {
+        command: request.command.clone(),
+        cwd: state.cwd.clone(),
+        env: state.env.clone(),
+        timeout_ms: timeout.map(|timeout| u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX)),
+    };
+    let mut stdout = OutputCollector::new(limits.output_cap);
+    let mut stderr = OutputCollector::new(limits.output_cap);
+    let finished = helper.exec(&message, &mut |stream, line| {
+        match stream {
+            Stream::Stdout => stdout.push_line(line),
+            Stream::Stderr => stderr.push_line(line),
+        }
+        on_output(stream, line);
+    })?;
+    if let Some(new_state) = finished.state {
+        *state = new_state;
+    }
+    Ok(Observation {
+        command: request.command.clone(),
+        exit_code: finished.exit_code,
+        signal: finished.signal,
+        timed_out: finished.timed_out,
+        duration: finished.duration,
+        stdout: stdout.finish(),
+        stderr: stderr.finish(),
+        executed: true,
+    })
 }
 
 pub(crate) struct Helper {

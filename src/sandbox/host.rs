@@ -5,12 +5,11 @@
 
 use std::path::{Path, PathBuf};
 
-use super::client::Helper;
+use super::client::{self, Helper};
 use super::config::SandboxConfig;
 use super::env::{self, EnvironmentPlan};
-use super::output::OutputCollector;
 use super::overlay::process_limits;
-use super::protocol::{ExecMessage, Mode, Setup};
+use super::protocol::{Mode, Setup};
 use super::{
     Backend, Delta, ExecRequest, ExportSummary, Interrupter, Network, Observation, Sandbox,
     SandboxError, ShellState, Snapshot, Stream,
@@ -113,49 +112,17 @@ impl Sandbox for HostSandbox {
         on_output: &mut dyn FnMut(Stream, &str),
     ) -> Result<Observation, SandboxError> {
         self.start_helper()?;
-        let timeout = request.timeout.or(self.config.limits.timeout);
-        let message = ExecMessage {
-            command: request.command.clone(),
-            cwd: self.state.cwd.clone(),
-            env: self.state.env.clone(),
-            timeout_ms: timeout
-                .map(|timeout| u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX)),
-        };
-        let cap = self.config.limits.output_cap;
-        let mut stdout = OutputCollector::new(cap);
-        let mut stderr = OutputCollector::new(cap);
-        let result = match self.helper.as_mut() {
-            Some(helper) => helper.exec(&message, &mut |stream, line| {
-                match stream {
-                    Stream::Stdout => stdout.push_line(line),
-                    Stream::Stderr => stderr.push_line(line),
-                }
-                on_output(stream, line);
-            }),
-            None => Err(SandboxError::Helper(
-                "the helper is not running".to_string(),
-            )),
-        };
-        let finished = match result {
-            Ok(finished) => finished,
-            Err(error) => {
-                self.helper = None;
-                return Err(error);
-            }
-        };
-        if let Some(state) = finished.state {
-            self.state = state;
+        let result = client::run_command(
+            self.helper.as_mut(),
+            request,
+            &mut self.state,
+            &self.config.limits,
+            on_output,
+        );
+        if result.is_err() {
+            self.helper = None;
         }
-        Ok(Observation {
-            command: request.command.clone(),
-            exit_code: finished.exit_code,
-            signal: finished.signal,
-            timed_out: finished.timed_out,
-            duration: finished.duration,
-            stdout: stdout.finish(),
-            stderr: stderr.finish(),
-            executed: true,
-        })
+        result
     }
 
     /// Snapshots exist so callers need no special case, but they cannot be rolled back to.

@@ -12,14 +12,13 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use super::cleanup::{self, remove_tree};
-use super::client::Helper;
+use super::client::{self, Helper};
 use super::config::SandboxConfig;
 use super::delta::{self, Delta, IdMap, MountChanges};
 use super::env::{self, EnvironmentPlan};
 use super::export::{self, ExportSummary};
 use super::layout::{self, HOST_FILES, Lower, PlannedMount};
-use super::output::OutputCollector;
-use super::protocol::{ExecMessage, IsolatedSetup, Mode, OverlayMount, ProcessLimits, Setup};
+use super::protocol::{IsolatedSetup, Mode, OverlayMount, ProcessLimits, Setup};
 use super::{
     Backend, ExecRequest, Interrupter, Network, Observation, Sandbox, SandboxError, ShellState,
     Snapshot, Stream,
@@ -465,51 +464,19 @@ impl Sandbox for OverlaySandbox {
         on_output: &mut dyn FnMut(Stream, &str),
     ) -> Result<Observation, SandboxError> {
         self.start_helper()?;
-        let timeout = request.timeout.or(self.config.limits.timeout);
-        let message = ExecMessage {
-            command: request.command.clone(),
-            cwd: self.state.cwd.clone(),
-            env: self.state.env.clone(),
-            timeout_ms: timeout
-                .map(|timeout| u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX)),
-        };
-        let cap = self.config.limits.output_cap;
-        let mut stdout = OutputCollector::new(cap);
-        let mut stderr = OutputCollector::new(cap);
-        let result = match self.helper.as_mut() {
-            Some(helper) => helper.exec(&message, &mut |stream, line| {
-                match stream {
-                    Stream::Stdout => stdout.push_line(line),
-                    Stream::Stderr => stderr.push_line(line),
-                }
-                on_output(stream, line);
-            }),
-            None => Err(SandboxError::Helper(
-                "the helper is not running".to_string(),
-            )),
-        };
-        let finished = match result {
-            Ok(finished) => finished,
-            Err(error) => {
-                // The helper is dead or unreliable; the next command starts a new one on the
-                // same upper dirs.
-                self.stop_helper();
-                return Err(error);
-            }
-        };
-        if let Some(state) = finished.state {
-            self.state = state;
+        let result = client::run_command(
+            self.helper.as_mut(),
+            request,
+            &mut self.state,
+            &self.config.limits,
+            on_output,
+        );
+        if result.is_err() {
+            // The helper is dead or unreliable; the next command starts a new one on the
+            // same upper dirs.
+            self.stop_helper();
         }
-        Ok(Observation {
-            command: request.command.clone(),
-            exit_code: finished.exit_code,
-            signal: finished.signal,
-            timed_out: finished.timed_out,
-            duration: finished.duration,
-            stdout: stdout.finish(),
-            stderr: stderr.finish(),
-            executed: true,
-        })
+        result
     }
 
     fn snapshot(&mut self) -> Result<Snapshot, SandboxError> {

@@ -1,0 +1,477 @@
+//! LLM settings, resolved in one place: command-line flags, then the environment, then the
+//! config file (`~/.config/agent-install/config.toml`, or the file `AGENT_INSTALL_CONFIG`
+//! names), then defaults.
+//!
+//! Every environment variable the LLM backends read is named once, below. API keys are held in
+//! [`ApiKey`], whose `Debug` never shows the value, so settings can be logged at any verbosity.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// The OpenAI (and compatible) key.
+pub const OPENAI_API_KEY: &str = "OPENAI_API_KEY";
+/// The OpenAI-compatible endpoint, e.g. `http://localhost:11434/v1` for Ollama.
+pub const OPENAI_BASE_URL: &str = "OPENAI_BASE_URL";
+/// The Anthropic key.
+pub const ANTHROPIC_API_KEY: &str = "ANTHROPIC_API_KEY";
+/// The Anthropic endpoint (a proxy or a test server).
+pub const ANTHROPIC_BASE_URL: &str = "ANTHROPIC_BASE_URL";
+/// The model, for either provider.
+pub const AGENT_INSTALL_MODEL: &str = "AGENT_INSTALL_MODEL";
+/// Another config file than `~/.config/agent-install/config.toml`.
+pub const AGENT_INSTALL_CONFIG: &str = "AGENT_INSTALL_CONFIG";
+
+pub const DEFAULT_OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
+pub const DEFAULT_ANTHROPIC_BASE_URL: &str = "https://api.anthropic.com";
+pub const DEFAULT_OPENAI_MODEL: &str = "gpt-4o-mini";
+pub const DEFAULT_ANTHROPIC_MODEL: &str = "claude-sonnet-4-5";
+/// The `anthropic-version` header the Messages API requires.
+pub const ANTHROPIC_VERSION: &str = "2023-06-01";
+
+/// Which wire format an LLM speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Provider {
+    /// Chat Completions with tool calling (OpenAI, Ollama, vLLM, llama.cpp, LM Studio, ...).
+    OpenAi,
+    /// The Anthropic Messages API with tool use.
+    Anthropic,
+}
+
+impl Provider {
+    pub fn name(self) -> &'static str {
+        match self {
+            Provider::OpenAi => "openai",
+            Provider::Anthropic => "anthropic",
+        }
+    }
+
+    /// The environment variable that holds this provider's key.
+    pub fn key_variable(self) -> &'static str {
+        match self {
+            Provider::OpenAi => OPENAI_API_KEY,
+            Provider::Anthropic => ANTHROPIC_API_KEY,
+        }
+    }
+}
+
+/// A secret. `Debug` and `Display` print `[redacted]`; only [`ApiKey::expose`] gives the value.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiKey(String);
+
+impl ApiKey {
+    pub fn new(value: impl Into<String>) -> ApiKey {
+        ApiKey(value.into())
+    }
+
+    /// The value, for the one place that puts it in a request header.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// Dollars per million tokens for one model.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Price {
+    pub input: f64,
+    pub output: f64,
+}
+
+/// The config file's shape. Every field is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    #[serde(default)]
+    pub llm: LlmSection,
+    /// Prices by model name.
+    #[serde(default)]
+    pub prices: BTreeMap<String, Price>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LlmSection {
+    pub provider: Option<Provider>,
+    pub model: Option<String>,
+    pub base_url: Option<String>,
+    /// Discouraged (keys belong in the environment or a secret store) but accepted.
+    pub api_key: Option<String>,
+    pub max_calls: Option<u64>,
+    pub max_tokens: Option<u64>,
+    /// Seconds to wait for one reply.
+    pub timeout_secs: Option<u64>,
+    /// Retries after a 429, a 5xx or a dropped connection.
+    pub retries: Option<u32>,
+    /// The first backoff delay in milliseconds; doubled on every retry.
+    pub backoff_ms: Option<u64>,
+    /// The conversation's size budget (estimated tokens) before old observations are dropped.
+    pub context_tokens: Option<u64>,
+}
+
+/// What the command line says about the LLM.
+#[derive(Debug, Clone, Default)]
+pub struct LlmFlags {
+    pub model: Option<String>,
+    pub base_url: Option<String>,
+    pub max_calls: Option<u64>,
+    pub max_tokens: Option<u64>,
+}
+
+/// Everything an LLM backend needs, resolved.
+#[derive(Debug, Clone)]
+pub struct LlmSettings {
+    pub provider: Provider,
+    pub model: String,
+    pub base_url: String,
+    pub api_key: Option<ApiKey>,
+    pub max_calls: u64,
+    pub max_tokens: u64,
+    pub timeout: Duration,
+    pub retries: u32,
+    pub backoff: Duration,
+    pub context_tokens: u64,
+    pub price: Option<Price>,
+}
+
+impl LlmSettings {
+    /// `openai gpt-4o-mini at https://api.openai.com/v1`, for the first line of output.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} {} at {}",
+            self.provider.name(),
+            self.model,
+            self.base_url
+        )
+    }
+}
+
+pub const DEFAULT_MAX_CALLS: u64 = 30;
+pub const DEFAULT_MAX_TOKENS: u64 = 400_000;
+pub const DEFAULT_TIMEOUT_SECS: u64 = 120;
+pub const DEFAULT_RETRIES: u32 = 3;
+pub const DEFAULT_BACKOFF_MS: u64 = 1000;
+pub const DEFAULT_CONTEXT_TOKENS: u64 = 24_000;
+
+/// Why the settings could not be resolved.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("could not read the config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the config file {path} is invalid: {message}")]
+    Invalid { path: PathBuf, message: String },
+    #[error("no API key for {provider}: {variable} is not set")]
+    MissingKey {
+        provider: &'static str,
+        variable: &'static str,
+    },
+}
+
+impl ConfigError {
+    pub fn hint(&self) -> String {
+        match self {
+            ConfigError::Read { .. } => format!(
+                "fix the file's permissions, or point {AGENT_INSTALL_CONFIG} at another file"
+            ),
+            ConfigError::Invalid { .. } => {
+                "see the README section \"LLM agents\" for the config file's keys".to_string()
+            }
+            ConfigError::MissingKey { variable, .. } => {
+                format!("export {variable}=..., or use --agent offline (no key needed)")
+            }
+        }
+    }
+}
+
+/// The environment, as a lookup (tests pass their own).
+pub trait Environment {
+    fn var(&self, name: &str) -> Option<String>;
+}
+
+/// The process environment; empty values count as unset.
+pub struct ProcessEnvironment;
+
+impl Environment for ProcessEnvironment {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok().filter(|value| !value.is_empty())
+    }
+}
+
+impl Environment for BTreeMap<String, String> {
+    fn var(&self, name: &str) -> Option<String> {
+        self.get(name).filter(|value| !value.is_empty()).cloned()
+    }
+}
+
+/// Where the config file is: `AGENT_INSTALL_CONFIG`, else `$XDG_CONFIG_HOME` or `~/.config`.
+pub fn config_path(environment: &dyn Environment) -> Option<PathBuf> {
+    if let Some(path) = environment.var(AGENT_INSTALL_CONFIG) {
+        return Some(PathBuf::from(path));
+    }
+    let base = environment
+        .var("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| {
+            environment
+                .var("HOME")
+                .map(|home| Path::new(&home).join(".config"))
+        })?;
+    Some(base.join("agent-install/config.toml"))
+}
+
+/// Reads the config file. A missing default file is an empty config; a missing file named by
+/// `AGENT_INSTALL_CONFIG` is an error (the user asked for it).
+pub fn load_config(environment: &dyn Environment) -> Result<ConfigFile, ConfigError> {
+    let Some(path) = config_path(environment) else {
+        return Ok(ConfigFile::default());
+    };
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(error)
+            if error.kind() == std::io::ErrorKind::NotFound
+                && environment.var(AGENT_INSTALL_CONFIG).is_none() =>
+        {
+            return Ok(ConfigFile::default());
+        }
+        Err(source) => return Err(ConfigError::Read { path, source }),
+    };
+    toml::from_str(&text).map_err(|error| ConfigError::Invalid {
+        path,
+        message: error.message().to_string(),
+    })
+}
+
+/// The provider an LLM is configured for, if any: a key or endpoint in the environment, or a
+/// provider, endpoint or key in the config file. OpenAI-compatible wins when both are set.
+pub fn configured_provider(
+    flags: &LlmFlags,
+    environment: &dyn Environment,
+    config: &ConfigFile,
+) -> Option<(Provider, String)> {
+    if let Some(provider) = config.llm.provider {
+        return Some((provider, "the config file names the provider".to_string()));
+    }
+    if flags.base_url.is_some() {
+        return Some((Provider::OpenAi, "--base-url is set".to_string()));
+    }
+    for variable in [OPENAI_API_KEY, OPENAI_BASE_URL] {
+        if environment.var(variable).is_some() {
+            return Some((Provider::OpenAi, format!("{variable} is set")));
+        }
+    }
+    for variable in [ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL] {
+        if environment.var(variable).is_some() {
+            return Some((Provider::Anthropic, format!("{variable} is set")));
+        }
+    }
+    if config.llm.base_url.is_some() || config.llm.api_key.is_some() {
+        return Some((
+            Provider::OpenAi,
+            "the config file sets an LLM endpoint".to_string(),
+        ));
+    }
+    None
+}
+
+/// Resolves the settings for `provider`: flags, then environment, then config file, then
+/// defaults.
+pub fn resolve(
+    provider: Provider,
+    flags: &LlmFlags,
+    environment: &dyn Environment,
+    config: &ConfigFile,
+) -> Result<LlmSettings, ConfigError> {
+    let section = &config.llm;
+    // The file's endpoint and key belong to the provider it names (or OpenAI when it names none).
+    let file_applies = section.provider.is_none_or(|named| named == provider)
+        && (section.provider.is_some() || provider == Provider::OpenAi);
+    let (base_variable, default_base, default_model) = match provider {
+        Provider::OpenAi => (
+            OPENAI_BASE_URL,
+            DEFAULT_OPENAI_BASE_URL,
+            DEFAULT_OPENAI_MODEL,
+        ),
+        Provider::Anthropic => (
+            ANTHROPIC_BASE_URL,
+            DEFAULT_ANTHROPIC_BASE_URL,
+            DEFAULT_ANTHROPIC_MODEL,
+        ),
+    };
+    let base_url = flags
+        .base_url
+        .clone()
+        .or_else(|| environment.var(base_variable))
+        .or_else(|| section.base_url.clone().filter(|_| file_applies))
+        .unwrap_or_else(|| default_base.to_string());
+    let model = flags
+        .model
+        .clone()
+        .or_else(|| environment.var(AGENT_INSTALL_MODEL))
+        .or_else(|| section.model.clone().filter(|_| file_applies))
+        .unwrap_or_else(|| default_model.to_string());
+    let api_key = environment
+        .var(provider.key_variable())
+        .or_else(|| section.api_key.clone().filter(|_| file_applies))
+        .map(ApiKey::new);
+    // A local OpenAI-compatible server (Ollama, llama.cpp) needs no key; the hosted APIs do.
+    let needs_key = match provider {
+        Provider::OpenAi => base_url == DEFAULT_OPENAI_BASE_URL,
+        Provider::Anthropic => true,
+    };
+    if api_key.is_none() && needs_key {
+        return Err(ConfigError::MissingKey {
+            provider: provider.name(),
+            variable: provider.key_variable(),
+        });
+    }
+    let price = config.prices.get(&model).copied();
+    Ok(LlmSettings {
+        provider,
+        base_url: base_url.trim_end_matches('/').to_string(),
+        model,
+        api_key,
+        max_calls: flags
+            .max_calls
+            .or(section.max_calls)
+            .unwrap_or(DEFAULT_MAX_CALLS),
+        max_tokens: flags
+            .max_tokens
+            .or(section.max_tokens)
+            .unwrap_or(DEFAULT_MAX_TOKENS),
+        timeout: Duration::from_secs(section.timeout_secs.unwrap_or(DEFAULT_TIMEOUT_SECS).max(1)),
+        retries: section.retries.unwrap_or(DEFAULT_RETRIES),
+        backoff: Duration::from_millis(section.backoff_ms.unwrap_or(DEFAULT_BACKOFF_MS)),
+        context_tokens: section.context_tokens.unwrap_or(DEFAULT_CONTEXT_TOKENS),
+        price,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn environment(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn flags_beat_environment_beat_config_file() {
+        let config: ConfigFile = toml::from_str(
+            "[llm]\nmodel = \"from-file\"\nbase_url = \"http://file/v1\"\nmax_calls = 7\n",
+        )
+        .unwrap();
+        let env = environment(&[
+            (AGENT_INSTALL_MODEL, "from-env"),
+            (OPENAI_API_KEY, "sk-test"),
+        ]);
+        let settings = resolve(Provider::OpenAi, &LlmFlags::default(), &env, &config).unwrap();
+        assert_eq!(settings.model, "from-env");
+        assert_eq!(settings.base_url, "http://file/v1");
+        assert_eq!(settings.max_calls, 7);
+        let flags = LlmFlags {
+            model: Some("from-flag".into()),
+            max_calls: Some(3),
+            ..LlmFlags::default()
+        };
+        let settings = resolve(Provider::OpenAi, &flags, &env, &config).unwrap();
+        assert_eq!(settings.model, "from-flag");
+        assert_eq!(settings.max_calls, 3);
+    }
+
+    #[test]
+    fn the_key_never_shows_in_debug_output() {
+        let env = environment(&[(ANTHROPIC_API_KEY, "sk-ant-verysecretvalue")]);
+        let settings = resolve(
+            Provider::Anthropic,
+            &LlmFlags::default(),
+            &env,
+            &ConfigFile::default(),
+        )
+        .unwrap();
+        let shown = format!("{settings:?}");
+        assert!(!shown.contains("verysecret"), "{shown}");
+        assert!(shown.contains("[redacted]"), "{shown}");
+    }
+
+    #[test]
+    fn a_hosted_api_without_key_is_an_error_naming_the_variable() {
+        let error = resolve(
+            Provider::Anthropic,
+            &LlmFlags::default(),
+            &environment(&[]),
+            &ConfigFile::default(),
+        )
+        .unwrap_err();
+        assert!(error.to_string().contains(ANTHROPIC_API_KEY), "{error}");
+        // A local OpenAI-compatible server needs none.
+        let flags = LlmFlags {
+            base_url: Some("http://127.0.0.1:11434/v1/".into()),
+            ..LlmFlags::default()
+        };
+        let settings = resolve(
+            Provider::OpenAi,
+            &flags,
+            &environment(&[]),
+            &ConfigFile::default(),
+        )
+        .unwrap();
+        assert_eq!(settings.base_url, "http://127.0.0.1:11434/v1");
+        assert!(settings.api_key.is_none());
+    }
+
+    #[test]
+    fn auto_detection_names_its_reason() {
+        let none = configured_provider(
+            &LlmFlags::default(),
+            &environment(&[]),
+            &ConfigFile::default(),
+        );
+        assert!(none.is_none());
+        let (provider, reason) = configured_provider(
+            &LlmFlags::default(),
+            &environment(&[(ANTHROPIC_API_KEY, "x")]),
+            &ConfigFile::default(),
+        )
+        .unwrap();
+        assert_eq!(provider, Provider::Anthropic);
+        assert!(reason.contains(ANTHROPIC_API_KEY));
+    }
+
+    #[test]
+    fn unknown_config_keys_are_rejected() {
+        let error = toml::from_str::<ConfigFile>("[llm]\nmodle = \"x\"\n").unwrap_err();
+        assert!(error.message().contains("modle"), "{error}");
+    }
+
+    #[test]
+    fn prices_come_from_the_table_by_model() {
+        let config: ConfigFile =
+            toml::from_str("[llm]\nmodel = \"m\"\n[prices.m]\ninput = 1.0\noutput = 2.0\n")
+                .unwrap();
+        let env = environment(&[(OPENAI_API_KEY, "k")]);
+        let settings = resolve(Provider::OpenAi, &LlmFlags::default(), &env, &config).unwrap();
+        assert_eq!(
+            settings.price,
+            Some(Price {
+                input: 1.0,
+                output: 2.0
+            })
+        );
+    }
+}
