@@ -40,6 +40,20 @@ agent-install https://example.org/install.md --apply --yes --plan-out plan.json\
 agent-install fd --base debian-bookworm --no-apply   rehearse on a clean minimal Debian"
     )]
     Run(RunArgs),
+    /// Run exactly the steps of a plan (no agent), then its verification.
+    ///
+    /// The default target is this machine (`--sandbox host`, under the strict host policy);
+    /// `--sandbox overlay` rehearses the plan in a copy-on-write sandbox instead, on `/` or on
+    /// `--base`. Before anything runs, the plan is checked against the present: when the doc at
+    /// the plan's source or this machine's fingerprint changed, apply refuses (exit 6) and
+    /// shows what changed, unless `--force`. Tools the plan itself installs do not count as a
+    /// change of machine. Each step is reported `ok` (already as wanted) or `changed`.
+    #[command(
+        after_help = "Examples:\n  agent-install run jq --no-apply --plan-out jq.plan.json\n  \
+agent-install apply jq.plan.json --sandbox overlay       rehearse the plan, change nothing\n  \
+agent-install apply jq.plan.json --yes --report r.json   apply it to this machine"
+    )]
+    Apply(ApplyArgs),
     /// Show the facts about this machine that planning uses (OS, tools, package managers, ...).
     Probe(ProbeArgs),
     /// Load an install doc and show how it was understood: sections, commands, routes,
@@ -383,6 +397,42 @@ pub struct RunArgs {
     /// Write the rehearsal's filesystem changes as an OCI tar layer.
     #[arg(long, value_name = "FILE")]
     pub export_layer: Option<std::path::PathBuf>,
+    /// Print events as NDJSON on stdout instead of the progress display.
+    #[arg(long)]
+    pub json: bool,
+    /// Neither replay a plan kept from an earlier verified run of this doc on this machine
+    /// nor keep this run's plan. The cache lives in `$AGENT_INSTALL_CACHE_DIR`, else
+    /// `$XDG_CACHE_HOME/agent-install/plans`, else `~/.cache/agent-install/plans`.
+    #[arg(long, env = "AGENT_INSTALL_NO_CACHE", value_parser = clap::builder::FalseyValueParser::new())]
+    pub no_cache: bool,
+    #[command(flatten)]
+    pub load: LoadArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// The plan file (written by `run --plan-out`, `plan -o` or the plan cache).
+    pub plan: std::path::PathBuf,
+    #[command(flatten)]
+    pub sandbox: SandboxOptions,
+    /// Apply even when the doc or this machine changed since the plan was made.
+    #[arg(long)]
+    pub force: bool,
+    /// Answer yes to every question the policy would ask (it never overrides a denial).
+    #[arg(short, long)]
+    pub yes: bool,
+    /// Policy overrides (TOML): decisions per risk class and target, allow/deny patterns.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<std::path::PathBuf>,
+    /// Kill a single step after this long (default: the profile's, 10m).
+    #[arg(long, value_name = "DURATION")]
+    pub step_timeout: Option<String>,
+    /// Write the report (outcome, steps with ok/changed, verification, timings) as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<std::path::PathBuf>,
+    /// Write every event as one JSON line.
+    #[arg(long, value_name = "FILE")]
+    pub transcript: Option<std::path::PathBuf>,
     /// Print events as NDJSON on stdout instead of the progress display.
     #[arg(long)]
     pub json: bool,

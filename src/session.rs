@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 use crate::agent::packages::Family;
 use crate::agent::{Action, ActionResult, Agent, Facts, FailedCheck, Note, Record, Turn};
 use crate::doc::{Doc, VerificationOrigin};
+use crate::event::PlanSource;
 use crate::event::{Event, Outcome};
+use crate::plan::cache::{CacheSettings, MachineMatch};
 use crate::plan::{self, Plan, PlanAgent, PlanDoc, PlanProbe, PlanRoute, PlanStep, SourceRef};
 use crate::policy::{Interaction, Policy, Resolution, Target};
 use crate::replay::{self, ReplayEnding, ReplayOptions, combined_output};
@@ -49,6 +51,9 @@ pub struct Settings {
     /// The machine the plan is meant for, as recorded in plans.
     pub target: PlanProbe,
     pub export_layer: Option<PathBuf>,
+    /// The plan cache to try before asking the agent and to keep a verified plan in; `None`
+    /// with `--no-cache` (and for dry runs, which verify nothing).
+    pub plan_cache: Option<CacheSettings>,
     /// Set by a signal handler: stop as soon as possible.
     pub interrupted: Arc<AtomicBool>,
 }
@@ -121,6 +126,8 @@ async fn run_with(
         state_version: 0,
         failed_at: Vec::new(),
         plan: None,
+        cached: None,
+        cached_detail: String::new(),
         started,
     };
     let (outcome, exit_code, message) = match sandbox {
@@ -130,9 +137,28 @@ async fn run_with(
     let usage = agent.usage();
     let route = loop_state.route.clone();
     let mut plan = loop_state.plan.take();
-    if let Some(plan) = &mut plan {
-        plan.agent.calls = usage.calls;
-        plan.agent.tokens = usage.tokens;
+    match (&mut plan, loop_state.cached.take()) {
+        // Replayed from the cache: the plan's provenance is the run that made it.
+        (Some(plan), Some(cached)) => plan.agent = cached,
+        (Some(plan), None) => {
+            plan.agent.calls = usage.calls;
+            plan.agent.tokens = usage.tokens;
+            // Only a rehearsal that verified keeps its plan (never a dry run).
+            if let Some(cache) = &settings.plan_cache
+                && plan.verified
+            {
+                let base = &settings.rehearsal.base;
+                if let Err(error) = tokio::task::block_in_place(|| cache.cache.store(plan, base)) {
+                    outputs.emit(Event::Warning {
+                        message: format!(
+                            "could not keep the plan in the cache {}: {error}",
+                            cache.cache.root().display()
+                        ),
+                    });
+                }
+            }
+        }
+        (None, _) => {}
     }
     if usage.calls > 0 {
         outputs.emit(Event::AgentUsage {
@@ -174,6 +200,10 @@ struct Loop<'a> {
     /// version is not run again (loop detection).
     state_version: u64,
     failed_at: Vec<(String, u64)>,
+    /// Set when a cached plan verified: the agent record of the run that made it, and where
+    /// the plan came from (for the `plan_source` event).
+    cached: Option<PlanAgent>,
+    cached_detail: String,
     /// Set by the rehearsal once verification passed.
     plan: Option<Plan>,
     started: Instant,
@@ -224,6 +254,9 @@ impl Loop<'_> {
             summary: describe_facts(&facts),
         });
         let verification = verification_commands(self.doc, &self.settings.extra_verification);
+        if self.replay_cached_plan(sandbox, &verification)? {
+            return Ok(verification);
+        }
         loop {
             self.check_budgets()?;
             let turn = Turn {
@@ -361,6 +394,144 @@ impl Loop<'_> {
             sandbox::Backend::Host => Target::Host,
             sandbox::Backend::Overlay | sandbox::Backend::DryRun => Target::Sandbox,
         }
+    }
+
+    /// The plan cache (DESIGN §6): replays the plan a verified run kept for this doc and
+    /// machine, without asking the agent. `true` when it verified; on failure its changes are
+    /// rolled back (where the sandbox can) and the agent takes over.
+    fn replay_cached_plan(
+        &mut self,
+        sandbox: &mut dyn Sandbox,
+        verification: &[String],
+    ) -> Result<bool, Ending> {
+        let Some(cache) = &self.settings.plan_cache else {
+            return Ok(false);
+        };
+        if self.settings.rehearsal.backend == sandbox::Backend::DryRun {
+            return Ok(false);
+        }
+        let lookup = tokio::task::block_in_place(|| {
+            cache.cache.lookup(
+                &self.doc.sha256,
+                &self.settings.rehearsal.base,
+                &self.settings.target,
+                cache.facts.as_ref(),
+            )
+        });
+        for message in lookup.warnings {
+            self.outputs.emit(Event::Warning { message });
+        }
+        let Some(hit) = lookup.hit else {
+            return Ok(false);
+        };
+        // The policy may have changed since (another --policy, --sandbox host): the cached
+        // steps pass it like the agent's would.
+        let steps = match replay::approve(
+            &hit.plan.steps,
+            &self.settings.policy,
+            self.rehearsal_target(),
+            self.settings.interaction,
+        ) {
+            Ok(steps) => steps,
+            Err(message) => {
+                self.outputs.emit(Event::Warning {
+                    message: format!(
+                        "the cached plan {} was not used: {message}; asking the agent",
+                        hit.path.display()
+                    ),
+                });
+                return Ok(false);
+            }
+        };
+        let snapshot = if sandbox.tracks_changes() {
+            Some(
+                tokio::task::block_in_place(|| sandbox.snapshot())
+                    .map_err(|error| sandbox_ending(&error))?,
+            )
+        } else {
+            None
+        };
+        let options = ReplayOptions {
+            first_step: self.step + 1,
+            reason: format!("from the plan cache ({})", hit.path.display()),
+            step_timeout: Some(self.step_timeout(None)),
+            interrupted: Some(Arc::clone(&self.settings.interrupted)),
+            ..ReplayOptions::new(self.rehearsal_target().name())
+        };
+        let outputs = &mut *self.outputs;
+        let replayed = tokio::task::block_in_place(|| {
+            replay::replay(&steps, verification, sandbox, &options, &mut |event| {
+                outputs.emit(event)
+            })
+        })
+        .map_err(|error| sandbox_ending(&error))?;
+        self.step += replayed.steps.len();
+        let failure = match &replayed.ending {
+            ReplayEnding::Verified => None,
+            ReplayEnding::StepFailed { index, .. } => Some(format!("at step {}", index + 1)),
+            ReplayEnding::VerificationFailed { failures } => Some(format!(
+                "its verification (`{}`)",
+                failures
+                    .iter()
+                    .map(|failure| failure.command.as_str())
+                    .collect::<Vec<_>>()
+                    .join("`, `")
+            )),
+        };
+        if let Some(failure) = failure {
+            let undone = match snapshot {
+                Some(snapshot) => {
+                    tokio::task::block_in_place(|| sandbox.rollback(snapshot))
+                        .map_err(|error| sandbox_ending(&error))?;
+                    for step in &replayed.steps {
+                        self.outputs.emit(Event::RolledBack { step: step.step });
+                    }
+                    "its changes were rolled back"
+                }
+                None => "its changes could not be undone on this backend",
+            };
+            self.state_version += 1;
+            self.outputs.emit(Event::Warning {
+                message: format!(
+                    "cached plan failed {failure}; {undone}; asking the agent ({})",
+                    hit.path.display()
+                ),
+            });
+            return Ok(false);
+        }
+        self.verified = hit
+            .plan
+            .steps
+            .iter()
+            .zip(&steps)
+            .map(|(cached, approved)| VerifiedStep {
+                command: cached.command.clone(),
+                purpose: cached.purpose.clone(),
+                source: cached
+                    .source
+                    .as_ref()
+                    .map(|source| format!("{}:{}", source.file, source.line)),
+                risks: approved.risks.clone(),
+                decision: approved.decision.clone(),
+            })
+            .collect();
+        if let Some(route) = &hit.plan.route {
+            self.route = Some(route.name.clone());
+            self.route_reason = route.reason.clone();
+        }
+        let machine = match &hit.machine {
+            MachineMatch::SameExceptInstalled(tools) => format!(
+                "; this machine differs only by what the plan installs ({})",
+                tools.join(", ")
+            ),
+            _ => String::new(),
+        };
+        self.cached_detail = format!(
+            "replayed the plan kept by an earlier verified run ({}){machine}; no agent call",
+            hit.path.display()
+        );
+        self.cached = Some(hit.plan.agent.clone());
+        Ok(true)
     }
 
     fn check_budgets(&self) -> Result<(), Ending> {
@@ -651,7 +822,18 @@ impl Loop<'_> {
                 );
             }
         }
-        let plan = self.plan(agent_kind, &verification);
+        let mut plan = self.plan(agent_kind, &verification);
+        let (source, detail) = match &self.cached {
+            Some(agent) => {
+                plan.agent = agent.clone();
+                (PlanSource::Cache, self.cached_detail.clone())
+            }
+            None => (
+                PlanSource::Agent,
+                format!("proposed by the {agent_kind} agent"),
+            ),
+        };
+        self.outputs.emit(Event::PlanSource { source, detail });
         let written = self
             .settings
             .plan_out

@@ -1,6 +1,7 @@
 //! The application layer: one function per subcommand. Each returns the exit status of a run
 //! that completed, or an [`Error`] that `main` prints with its hint.
 
+mod apply;
 mod doc;
 mod export;
 pub mod plan;
@@ -21,6 +22,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus, Error> {
     runtime.block_on(async move {
         match cli.command {
             Command::Run(args) => run::run(args).await,
+            Command::Apply(args) => apply::run(args).await,
             Command::Probe(args) => probe::run(args).await,
             Command::Doc(args) => doc::run(args).await,
             Command::Sandbox(args) => sandbox::run(args).await,
@@ -59,17 +61,26 @@ pub fn sandbox_config(options: &SandboxOptions) -> Result<SandboxConfig, Error> 
 /// filesystem given as `--base`, described by its os-release (a rootfs has no running
 /// system to probe; its fingerprint changes when its os-release or path does).
 pub async fn target_probe(base: &std::path::Path) -> crate::plan::PlanProbe {
+    target_facts(base).await.0
+}
+
+/// [`target_probe`], with the planning facts behind the fingerprint when the target is this
+/// machine (for comparing a plan's machine with this one, see `plan::cache::compare`).
+pub async fn target_facts(
+    base: &std::path::Path,
+) -> (crate::plan::PlanProbe, Option<crate::probe::PlanningFacts>) {
     use sha2::{Digest, Sha256};
     if base == std::path::Path::new("/") {
         let probe = crate::probe::probe(&crate::probe::ProbeOptions::default()).await;
         let facts = probe.planning_facts();
         let version = facts.distro_version.clone().unwrap_or_default();
         let user = if facts.root { "root" } else { "non-root" };
-        return crate::plan::PlanProbe {
+        let target = crate::plan::PlanProbe {
             fingerprint: probe.fingerprint,
             summary: format!("{} {version}, {}, {user}", facts.distro, facts.arch)
                 .replace(" ,", ","),
         };
+        return (target, Some(facts));
     }
     let os_release = std::fs::read_to_string(base.join("etc/os-release"))
         .or_else(|_| std::fs::read_to_string(base.join("usr/lib/os-release")))
@@ -91,7 +102,7 @@ pub async fn target_probe(base: &std::path::Path) -> crate::plan::PlanProbe {
         .take(8)
         .map(|byte| format!("{byte:02x}"))
         .collect();
-    crate::plan::PlanProbe {
+    let target = crate::plan::PlanProbe {
         fingerprint,
         summary: format!(
             "root filesystem {}: {} {}, {}",
@@ -100,5 +111,6 @@ pub async fn target_probe(base: &std::path::Path) -> crate::plan::PlanProbe {
             field("VERSION_ID"),
             std::env::consts::ARCH
         ),
-    }
+    };
+    (target, None)
 }

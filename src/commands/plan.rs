@@ -21,7 +21,7 @@ use crate::ui::Outputs;
 use crate::{Error, ExitStatus};
 
 pub async fn run(args: PlanArgs) -> Result<ExitStatus, Error> {
-    let policy = load_policy(args.policy.as_deref())?;
+    let policy = super::run::load_policy(args.policy.as_deref())?;
     let base = resolve_base(args.base.as_deref())?;
     let loaded = crate::doc::load(&args.doc, &args.load.options()).await?;
     let doc = crate::doc::parse(&loaded);
@@ -46,6 +46,8 @@ pub async fn run(args: PlanArgs) -> Result<ExitStatus, Error> {
         policy: policy.clone(),
         plan_out: None,
         export_layer: None,
+        // A dry run neither replays a cached plan nor keeps one: nothing is verified.
+        plan_cache: None,
         interrupted: Arc::new(AtomicBool::new(false)),
     };
     // A dry run has no output to show an LLM, which decides from what its commands print:
@@ -173,22 +175,4 @@ fn resolve_base(base: Option<&str>) -> Result<std::path::PathBuf, Error> {
         });
     }
     Ok(rootfs::resolve(spec)?)
-}
-
-fn load_policy(path: Option<&std::path::Path>) -> Result<Policy, Error> {
-    let Some(path) = path else {
-        return Ok(Policy::default());
-    };
-    let text = std::fs::read_to_string(path).map_err(|error| {
-        Error::io(
-            format!("could not read the policy file {}", path.display()),
-            error,
-        )
-    })?;
-    Policy::from_toml(&text).map_err(|error| {
-        Error::usage(
-            format!("the policy file {} is invalid: {error}", path.display()),
-            Some("see the README's policy section for the format".to_string()),
-        )
-    })
 }

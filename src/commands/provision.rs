@@ -123,6 +123,7 @@ pub async fn run(args: ProvisionArgs) -> Result<ExitStatus, Error> {
     let interrupted = Arc::new(AtomicBool::new(false));
     let watcher = super::run::spawn_signal_watcher(Arc::clone(&interrupted))?;
     let settings = Settings {
+        plan_cache: None,
         target: super::target_probe(&base.rootfs).await,
         rehearsal: config.clone(),
         max_steps: args.max_steps,

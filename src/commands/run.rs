@@ -18,6 +18,7 @@ use crate::agent::scripted::ScriptedAgent;
 use crate::cli::{AgentChoice, RunArgs};
 use crate::config::{self, LlmFlags, LlmSettings, Provider};
 use crate::event::{Event, Outcome};
+use crate::plan::cache::{CacheSettings, PlanCache};
 use crate::policy::{Interaction, Policy, Redactor};
 use crate::sandbox::{self, profile};
 use crate::session::{self, ApplyMode, Settings};
@@ -101,9 +102,15 @@ pub async fn run(args: RunArgs) -> Result<ExitStatus, Error> {
 
     let interrupted = Arc::new(AtomicBool::new(false));
     let watcher = spawn_signal_watcher(Arc::clone(&interrupted))?;
-    let target = super::target_probe(&rehearsal.base).await;
+    let (target, facts) = super::target_facts(&rehearsal.base).await;
+    let plan_cache = if args.no_cache || rehearsal.backend == sandbox::Backend::DryRun {
+        None
+    } else {
+        PlanCache::default_location().map(|cache| CacheSettings { cache, facts })
+    };
     let settings = Settings {
         target,
+        plan_cache,
         rehearsal,
         max_steps: args.max_steps,
         timeout,
@@ -119,6 +126,25 @@ pub async fn run(args: RunArgs) -> Result<ExitStatus, Error> {
     watcher.abort();
     write_report(&args, outputs)?;
     Ok(ExitStatus::from_code(result.exit_code))
+}
+
+/// The policy: the defaults, or `--policy FILE` on top of them.
+pub(super) fn load_policy(path: Option<&std::path::Path>) -> Result<Policy, Error> {
+    let Some(path) = path else {
+        return Ok(Policy::default());
+    };
+    let text = std::fs::read_to_string(path).map_err(|error| {
+        Error::io(
+            format!("could not read the policy file {}", path.display()),
+            error,
+        )
+    })?;
+    Policy::from_toml(&text).map_err(|error| {
+        Error::usage(
+            format!("the policy file {} is invalid: {error}", path.display()),
+            Some("see the README's policy section for the format".to_string()),
+        )
+    })
 }
 
 /// The agent a run will use, decided before the doc loads (the first line of output names
@@ -159,25 +185,6 @@ pub(super) struct AgentOptions {
     pub(super) max_llm_calls: Option<u64>,
     pub(super) max_tokens: Option<u64>,
     pub(super) script: Option<std::path::PathBuf>,
-}
-
-/// The policy: the defaults, or a `--policy` file's overrides on top.
-pub(super) fn load_policy(path: Option<&std::path::Path>) -> Result<Policy, Error> {
-    let Some(path) = path else {
-        return Ok(Policy::default());
-    };
-    let text = std::fs::read_to_string(path).map_err(|error| {
-        Error::io(
-            format!("could not read the policy file {}", path.display()),
-            error,
-        )
-    })?;
-    Policy::from_toml(&text).map_err(|error| {
-        Error::usage(
-            format!("the policy file {} is invalid: {error}", path.display()),
-            Some("see the README's policy section for the format".to_string()),
-        )
-    })
 }
 
 /// `--agent`, with the LLM settings resolved from flags, environment and config file.
@@ -278,8 +285,16 @@ pub(super) fn choose_agent(args: &AgentOptions) -> Result<AgentChoiceMade, Error
 }
 
 fn write_report(args: &RunArgs, outputs: Outputs) -> Result<(), Error> {
+    write_report_to(args.report.as_deref(), outputs)
+}
+
+/// Stops the outputs and writes the report to `path`, if one was asked for.
+pub(super) fn write_report_to(
+    path: Option<&std::path::Path>,
+    outputs: Outputs,
+) -> Result<(), Error> {
     let report = outputs.finish();
-    if let (Some(path), Some(report)) = (&args.report, report) {
+    if let (Some(path), Some(report)) = (path, report) {
         let text =
             serde_json::to_string_pretty(&report).map_err(|error| Error::Other(error.into()))?;
         std::fs::write(path, text + "\n").map_err(|error| {

@@ -32,7 +32,10 @@ pub fn agent_install() -> assert_cmd::Command {
         .env_remove("OPENAI_BASE_URL")
         .env_remove("ANTHROPIC_API_KEY")
         .env_remove("AGENT_INSTALL_MODEL")
-        .env_remove("AGENT_INSTALL_LOG");
+        .env_remove("AGENT_INSTALL_LOG")
+        // A plan kept by one test (or an earlier run of the suite) must not replace the agent
+        // in another: the plan cache tests turn it back on with their own directory.
+        .env("AGENT_INSTALL_NO_CACHE", "1");
     command
 }
 

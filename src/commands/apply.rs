@@ -1,0 +1,391 @@
+//! `agent-install apply <PLAN>`: runs exactly a plan's steps, with no agent, then its
+//! verification (DESIGN §6, §8).
+//!
+//! Before anything runs, the plan is compared with the present:
+//! - the doc: loaded again from the plan's source and hashed. A different hash means the
+//!   product's instructions changed since the plan was made. When the doc cannot be loaded
+//!   (offline CI, a temp file that is gone) its state is unknown: apply says so in a warning
+//!   and goes on, because the plan is self-contained and runs without the doc.
+//! - the machine: its fingerprint, compared by [`crate::plan::cache::compare`], which forgives
+//!   tools the plan itself installs (so a plan can be applied again to the machine it changed).
+//!
+//! A mismatch refuses the run (exit 6) with what changed and a hint naming `--force`. Then
+//! every step passes the policy for the target (the host's strict rules by default; without a
+//! terminal and without `--yes`, an "ask" is a refusal naming `--yes`), all before the first
+//! step runs. Exit statuses: 0 applied (or rehearsed) and verified, 4 a step failed (the
+//! plan's route did not work here; nothing after it ran), 5 the verification failed,
+//! 6 refused, 2 a bad plan file or flags, 7 the sandbox is unavailable, 130 interrupted.
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Instant;
+
+use super::run::{load_policy, parse_duration, spawn_signal_watcher, write_report_to};
+use crate::cli::ApplyArgs;
+use crate::event::{Event, Outcome, PlanSource};
+use crate::plan::cache::{MachineMatch, compare};
+use crate::plan::{Plan, PlanError};
+use crate::policy::{Interaction, Redactor, Target};
+use crate::replay::{self, ReplayEnding, ReplayOptions};
+use crate::sandbox::{self, Backend};
+use crate::ui::Outputs;
+use crate::{Error, ExitStatus};
+
+pub async fn run(args: ApplyArgs) -> Result<ExitStatus, Error> {
+    let started = Instant::now();
+    let plan = Plan::read(&args.plan).map_err(plan_error)?;
+    let policy = load_policy(args.policy.as_deref())?;
+    let mut options = args.sandbox.clone();
+    if options.backend.is_none() {
+        if let Some(base) = &options.base {
+            return Err(Error::usage(
+                format!(
+                    "--base {base} names a root filesystem to rehearse on; apply does not write into one"
+                ),
+                Some(format!(
+                    "add `--sandbox overlay` to rehearse the plan on {base}, or leave out --base to apply it to this machine"
+                )),
+            ));
+        }
+        options.backend = Some(Backend::Host.name().to_string());
+    }
+    let mut config = super::sandbox_config(&options)?;
+    if config.backend == Backend::DryRun {
+        return Err(Error::usage(
+            "`apply --sandbox dry-run` would run nothing",
+            Some("read the plan file itself, or rehearse it with `--sandbox overlay`".to_string()),
+        ));
+    }
+    if let Some(text) = &args.step_timeout {
+        config.limits.timeout = Some(parse_duration("--step-timeout", text)?);
+    }
+    // A variable passed in with --env is the user's to read, as in `run`.
+    let policy = policy.with_passed_variables(&config.env_passthrough);
+    let interaction = Interaction {
+        terminal: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
+        yes: args.yes,
+    };
+    let transcript = match &args.transcript {
+        Some(path) => Some(std::fs::File::create(path).map_err(|error| {
+            Error::io(
+                format!("could not create the transcript {}", path.display()),
+                error,
+            )
+        })?),
+        None => None,
+    };
+    let redactor = Redactor::from_env(std::env::vars());
+    let mut outputs = Outputs::new(
+        args.json,
+        transcript,
+        Box::new(move |text: &str| redactor.redact(text).into_owned()),
+    );
+    let on_host = config.backend == Backend::Host;
+    outputs.emit(Event::Started {
+        doc: args.plan.display().to_string(),
+        agent: "none".to_string(),
+        sandbox: config.backend.name().to_string(),
+        agent_reason: "apply replays a plan; no agent is asked".to_string(),
+    });
+    let route = plan.route.as_ref().map(|route| route.name.clone());
+    let finish = |outputs: &mut Outputs, outcome: Outcome, message: String| {
+        let exit_code = outcome.exit_status().code();
+        outputs.emit(Event::Finished {
+            outcome,
+            exit_code,
+            message,
+            route: route.clone(),
+            agent_calls: 0,
+            agent_tokens: 0,
+            duration_ms: started.elapsed().as_millis() as u64,
+        });
+        ExitStatus::from_code(exit_code)
+    };
+
+    if !plan.verified {
+        outputs.emit(Event::Warning {
+            message: format!(
+                "{} was never rehearsed (a dry-run plan): its steps run as written; consider \
+                 `--sandbox overlay` first",
+                args.plan.display()
+            ),
+        });
+    }
+    let mut changes = Vec::new();
+    match current_doc_sha256(&plan, &args.load.options()).await {
+        Ok(sha256) if sha256 == plan.doc.sha256 => {}
+        Ok(sha256) => changes.push(format!(
+            "the doc changed: {} has SHA-256 {} now, the plan was made from {}",
+            plan.doc.source,
+            short(&sha256),
+            short(&plan.doc.sha256)
+        )),
+        Err(reason) => outputs.emit(Event::Warning {
+            message: format!(
+                "could not load the doc {} to check that it is unchanged ({reason}); applying \
+                 the plan as written",
+                plan.doc.source
+            ),
+        }),
+    }
+    let (current, facts) = super::target_facts(&config.base).await;
+    let machine = compare(&plan, &current, facts.as_ref());
+    let summary = match &machine {
+        MachineMatch::Same => format!("{} (as in the plan)", current.summary),
+        MachineMatch::SameExceptInstalled(tools) => format!(
+            "{} (as in the plan, plus {} that the plan installs)",
+            current.summary,
+            tools.join(", ")
+        ),
+        MachineMatch::Different => {
+            changes.push(format!(
+                "the machine changed: the plan was made for fingerprint {} ({}), this target is {} ({})",
+                plan.probe.fingerprint, plan.probe.summary, current.fingerprint, current.summary
+            ));
+            current.summary.clone()
+        }
+    };
+    outputs.emit(Event::Probed {
+        fingerprint: current.fingerprint.clone(),
+        summary,
+    });
+    if !changes.is_empty() {
+        if args.force {
+            for change in changes {
+                outputs.emit(Event::Warning {
+                    message: format!("{change}; applying anyway (--force)"),
+                });
+            }
+        } else {
+            let message = format!(
+                "the plan no longer matches:\n  - {}\nNothing was run. Make a new plan \
+                 (`agent-install run {} --plan-out FILE`), or pass --force to apply this one anyway.",
+                changes.join("\n  - "),
+                plan.doc.source
+            );
+            let status = finish(&mut outputs, Outcome::Refused, message);
+            write_report_to(args.report.as_deref(), outputs)?;
+            return Ok(status);
+        }
+    }
+
+    let target = if on_host {
+        Target::Host
+    } else {
+        Target::Sandbox
+    };
+    let steps = match replay::approve(&plan.steps, &policy, target, interaction) {
+        Ok(steps) => steps,
+        Err(message) => {
+            let status = finish(
+                &mut outputs,
+                Outcome::Refused,
+                format!("not applied, nothing was run: {message}"),
+            );
+            write_report_to(args.report.as_deref(), outputs)?;
+            return Ok(status);
+        }
+    };
+    outputs.emit(Event::PlanSource {
+        source: PlanSource::File,
+        detail: format!(
+            "{} ({} step(s) via {}, made by agent-install's {} agent)",
+            args.plan.display(),
+            plan.steps.len(),
+            route.as_deref().unwrap_or("no named route"),
+            plan.agent.kind
+        ),
+    });
+
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let watcher = spawn_signal_watcher(Arc::clone(&interrupted))?;
+    let target_name = if on_host { "host" } else { "sandbox" };
+    let opened = tokio::task::block_in_place(|| sandbox::open(config));
+    let mut session = match opened {
+        Ok(session) => session,
+        Err(error) => {
+            watcher.abort();
+            let status = error.exit_status();
+            let hint = error
+                .hint()
+                .map(|hint| format!(" — {hint}"))
+                .unwrap_or_default();
+            let outcome = if status == ExitStatus::Interrupted {
+                Outcome::Interrupted
+            } else {
+                Outcome::Error
+            };
+            emit_finished_with(
+                &mut outputs,
+                outcome,
+                status,
+                format!("{error}{hint}"),
+                route.clone(),
+                started,
+            );
+            write_report_to(args.report.as_deref(), outputs)?;
+            return Ok(status);
+        }
+    };
+    let replay_options = ReplayOptions {
+        reason: format!("from the plan {}", args.plan.display()),
+        interrupted: Some(Arc::clone(&interrupted)),
+        ..ReplayOptions::new(target_name)
+    };
+    let replayed = tokio::task::block_in_place(|| {
+        replay::replay(
+            &steps,
+            &plan.verification,
+            session.as_mut(),
+            &replay_options,
+            &mut |event| outputs.emit(event),
+        )
+    });
+    let discarded = tokio::task::block_in_place(|| session.discard());
+    watcher.abort();
+    if let Err(error) = discarded {
+        outputs.emit(Event::Warning {
+            message: format!("could not clean up the sandbox: {error}"),
+        });
+    }
+    let status = match replayed {
+        Ok(replayed) => {
+            let counts = format!(
+                "{} step(s): {} changed, {} ok",
+                replayed.steps.len(),
+                replayed.changed(),
+                replayed.steps.len() - replayed.changed()
+            );
+            match replayed.ending {
+                ReplayEnding::Verified if on_host => finish(
+                    &mut outputs,
+                    Outcome::Installed,
+                    format!("applied and verified on this machine; {counts}"),
+                ),
+                ReplayEnding::Verified => finish(
+                    &mut outputs,
+                    Outcome::Verified,
+                    format!(
+                        "rehearsed and verified in the sandbox; {counts}; nothing was changed on this machine"
+                    ),
+                ),
+                ReplayEnding::StepFailed { index, outcome } => finish(
+                    &mut outputs,
+                    Outcome::NoRoute,
+                    format!(
+                        "step {} `{}` {outcome}; the steps after it did not run{}",
+                        index + 1,
+                        steps[index].command,
+                        if on_host {
+                            " (the steps before it stay applied)"
+                        } else {
+                            ""
+                        }
+                    ),
+                ),
+                ReplayEnding::VerificationFailed { failures } => finish(
+                    &mut outputs,
+                    Outcome::VerificationFailed,
+                    format!(
+                        "the steps ran but the verification failed: `{}`",
+                        failures
+                            .iter()
+                            .map(|failure| failure.command.as_str())
+                            .collect::<Vec<_>>()
+                            .join("`, `")
+                    ),
+                ),
+            }
+        }
+        Err(error) => {
+            let status = error.exit_status();
+            let outcome = if status == ExitStatus::Interrupted {
+                Outcome::Interrupted
+            } else {
+                Outcome::Error
+            };
+            emit_finished_with(
+                &mut outputs,
+                outcome,
+                status,
+                error.to_string(),
+                route.clone(),
+                started,
+            );
+            status
+        }
+    };
+    write_report_to(args.report.as_deref(), outputs)?;
+    Ok(status)
+}
+
+fn emit_finished_with(
+    outputs: &mut Outputs,
+    outcome: Outcome,
+    status: ExitStatus,
+    message: String,
+    route: Option<String>,
+    started: Instant,
+) {
+    outputs.emit(Event::Finished {
+        outcome,
+        exit_code: status.code(),
+        message,
+        route,
+        agent_calls: 0,
+        agent_tokens: 0,
+        duration_ms: started.elapsed().as_millis() as u64,
+    });
+}
+
+/// The SHA-256 of the doc at the plan's source now. A catalog doc is recorded by its path in
+/// the repository (`install-docs/jq.md`); where that path does not exist, its catalog name is
+/// tried.
+async fn current_doc_sha256(
+    plan: &Plan,
+    options: &crate::doc::LoadOptions,
+) -> Result<String, String> {
+    let source = &plan.doc.source;
+    if source == "-" || source == "stdin" {
+        // Reading stdin now would wait for a doc nobody sends.
+        return Err("the plan was made from a doc read on stdin".to_string());
+    }
+    match crate::doc::load(source, options).await {
+        Ok(loaded) => Ok(loaded.sha256),
+        Err(error) => {
+            let catalog_name = source
+                .strip_prefix("install-docs/")
+                .and_then(|file| file.rsplit_once('.'))
+                .map(|(stem, _)| stem.to_string());
+            match catalog_name {
+                Some(name) if !std::path::Path::new(source).exists() => {
+                    crate::doc::load(&name, options)
+                        .await
+                        .map(|loaded| loaded.sha256)
+                        .map_err(|error| error.to_string())
+                }
+                _ => Err(error.to_string()),
+            }
+        }
+    }
+}
+
+fn short(sha256: &str) -> String {
+    sha256.chars().take(12).collect::<String>() + "…"
+}
+
+fn plan_error(error: PlanError) -> Error {
+    let hint = match &error {
+        PlanError::Read { .. } => {
+            "check the path; plans are written by `agent-install run --plan-out FILE` and `agent-install plan -o FILE`"
+        }
+        PlanError::Invalid { .. } => {
+            "the file must be a plan written by agent-install (JSON, see schema/plan.schema.json)"
+        }
+        PlanError::Version { .. } => {
+            "make the plan again with this agent-install, or use the version that wrote it"
+        }
+    };
+    Error::usage(error.to_string(), Some(hint.to_string()))
+}
