@@ -521,6 +521,7 @@ fn ctrl_c_during_a_hung_llm_call_ends_the_run_with_130() {
         .env("OPENAI_BASE_URL", fake.base_url())
         .env("AGENT_INSTALL_MODEL", MODEL)
         .env("AGENT_INSTALL_CONFIG", &widget.config)
+        .env("AGENT_INSTALL_NO_CACHE", "1")
         .env("TMPDIR", sandbox_temp.path())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
