@@ -140,6 +140,34 @@ fn when_the_llm_gives_up_the_offline_agent_continues_with_its_next_route() {
 }
 
 #[test]
+fn a_doc_without_commands_is_handed_to_the_llm_at_once() {
+    if skip_unless_root() {
+        return;
+    }
+    let widget = Widget::serve("llm/prose-only.md", MODEL, "");
+    let fake = FakeLlm::start(
+        Wire::OpenAi,
+        KEY,
+        MODEL,
+        vec![
+            Step::Reply(openai_call(
+                "run",
+                &llm_support::widget_run_arguments(widget.server.port()),
+            )),
+            Step::Reply(openai_call("done", r#"{"summary": "unpacked"}"#)),
+        ],
+    );
+    let run = run(&widget, &fake, &["--agent", "hybrid"], 0);
+    let context = run.describe();
+    assert_eq!(run.outcome(), "verified", "{context}");
+    assert_eq!(run.report["agent"]["calls"], 2, "{context}");
+    let first = &fake.requests()[0].raw_body;
+    assert!(first.contains("no route left"), "{first}");
+    assert!(first.contains("no commands"), "{first}");
+    assert_clean_requests(&fake, &[KEY, SECRET]);
+}
+
+#[test]
 fn auto_is_hybrid_with_an_llm_and_offline_without_and_says_why() {
     let widget = Widget::serve("tarball.md", MODEL, "");
     let fake = FakeLlm::start(Wire::OpenAi, KEY, MODEL, vec![]);
