@@ -24,6 +24,8 @@ pub mod sandbox;
 pub mod session;
 pub mod ui;
 
+use std::io::Write;
+
 use clap::Parser;
 
 pub use error::{Error, ExitStatus};
@@ -51,7 +53,8 @@ pub fn main() -> ExitStatus {
     match commands::run(cli) {
         Ok(status) => status,
         Err(error) => {
-            eprintln!("{}", error::Report(&error));
+            // Nothing is left to tell a reader who closed stderr; never panic over it.
+            let _ = writeln!(std::io::stderr(), "{}", error::Report(&error));
             error.exit_status()
         }
     }

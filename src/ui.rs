@@ -148,7 +148,7 @@ impl Terminal {
     fn line(&mut self, text: String) {
         match &self.spinner {
             Some(spinner) => spinner.println(text),
-            None => eprintln!("{text}"),
+            None => stderr_line(&text),
         }
     }
 
@@ -242,7 +242,7 @@ impl Terminal {
                     spinner.set_message(format!("{}", dim.apply_to(shown)));
                 } else if *stream == Stream::Stderr && !self.interactive {
                     // Without a terminal, keep stderr lines: they explain failures in CI logs.
-                    eprintln!("    {line}");
+                    stderr_line(&format!("    {line}"));
                 }
             }
             Event::StepFinished {
@@ -376,6 +376,13 @@ pub fn human_bytes(bytes: u64) -> String {
     } else {
         format!("{value:.1} {}", UNITS[unit])
     }
+}
+
+/// One line of progress on stderr. A closed stderr (`agent-install x 2>&1 | head`) stops the
+/// display, not the install.
+fn stderr_line(text: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{text}");
 }
 
 #[cfg(test)]

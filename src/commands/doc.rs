@@ -7,7 +7,6 @@
 //! [`Doc`] for scripts. Warnings go to stderr so stdout stays data.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 
 use crate::cli::DocArgs;
 use crate::doc::{Command, Doc, RiskLevel, Route, Shell, VerificationOrigin, display_path};
@@ -27,16 +26,8 @@ pub async fn run(args: DocArgs) -> Result<ExitStatus, Error> {
     for warning in &doc.warnings {
         eprintln!("warning: {warning}");
     }
-    let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(output.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
-        Ok(()) => Ok(ExitStatus::Success),
-        // `agent-install doc x | head` closing the pipe early is not a failure.
-        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitStatus::Success),
-        Err(error) => Err(Error::io("could not write to standard output", error)),
-    }
+    super::write_stdout(&output)?;
+    Ok(ExitStatus::Success)
 }
 
 /// The readable view of a parsed doc.

@@ -3,8 +3,6 @@
 //! A plan that cannot be read or is not a valid plan is a usage error (exit 2): the plan is an
 //! argument the user chose, not a doc, so the doc-load status (3) would mislead.
 
-use std::io::Write;
-
 use crate::cli::ExportArgs;
 use crate::export::{self, Format};
 use crate::plan::{Plan, PlanError};
@@ -69,11 +67,7 @@ pub async fn run(args: ExportArgs) -> Result<ExitStatus, Error> {
             }
         }
         None => {
-            let mut stdout = std::io::stdout().lock();
-            stdout
-                .write_all(text.as_bytes())
-                .and_then(|()| stdout.flush())
-                .map_err(|error| Error::io("could not write to stdout", error))?;
+            super::write_stdout(&text)?;
         }
     }
     Ok(ExitStatus::Success)

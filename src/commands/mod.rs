@@ -114,3 +114,19 @@ pub async fn target_facts(
     };
     (target, None)
 }
+
+/// Writes a command's result to stdout. A reader that closed the pipe early
+/// (`agent-install doc x | head`) is not a failure.
+pub fn write_stdout(text: &str) -> Result<(), Error> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Error::io("could not write to standard output", error))
+        }
+        _ => Ok(()),
+    }
+}

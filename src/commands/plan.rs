@@ -83,7 +83,7 @@ pub async fn run(args: PlanArgs) -> Result<ExitStatus, Error> {
             )
         })?;
     }
-    print!("{}", render::render(&plan, args.format));
+    super::write_stdout(&render::render(&plan, args.format))?;
     Ok(ExitStatus::Success)
 }
 

@@ -1,6 +1,6 @@
 //! `agent-install probe`: describe this machine, as a table or as JSON.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 
 use crate::cli::ProbeArgs;
 use crate::probe::{ProbeOptions, probe};
@@ -26,14 +26,6 @@ pub async fn run(args: ProbeArgs) -> Result<ExitStatus, Error> {
             && std::env::var_os(NO_COLOR_VARIABLE).is_none_or(|value| value.is_empty());
         probe.table(bold)
     };
-    let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
-        Ok(()) => Ok(ExitStatus::Success),
-        // `agent-install probe | head` closing the pipe early is not a failure.
-        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitStatus::Success),
-        Err(error) => Err(Error::io("could not write the probe to stdout", error)),
-    }
+    super::write_stdout(&text)?;
+    Ok(ExitStatus::Success)
 }

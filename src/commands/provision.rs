@@ -707,7 +707,8 @@ fn report_image(
             "config_digest": written.config.digest,
             "layers": written.layers.iter().map(|layer| &layer.digest).collect::<Vec<_>>(),
         });
-        println!("{line}");
+        // A closed stdout is the reader's choice; the image is written either way.
+        let _ = super::write_stdout(&format!("{line}\n"));
         return;
     }
     eprintln!(
