@@ -124,25 +124,9 @@ pub struct ProvisionArgs {
         default_value = "agent-install/provisioned:latest"
     )]
     pub tag: String,
-    /// Which agent proposes the commands for docs (plans need none).
-    #[arg(long, value_enum, default_value_t = AgentChoice::Auto)]
-    pub agent: AgentChoice,
-    /// The LLM model (else AGENT_INSTALL_MODEL, else the config file, else the provider's
-    /// default).
-    #[arg(long, value_name = "NAME")]
-    pub model: Option<String>,
-    /// The LLM endpoint (else OPENAI_BASE_URL / ANTHROPIC_BASE_URL, else the config file).
-    #[arg(long, value_name = "URL")]
-    pub base_url: Option<String>,
-    /// Stop a doc after this many LLM calls.
-    #[arg(long, value_name = "N")]
-    pub max_llm_calls: Option<u64>,
-    /// Stop a doc once the LLM calls used this many tokens.
-    #[arg(long, value_name = "N")]
-    pub max_tokens: Option<u64>,
-    /// The actions for --agent scripted (a JSON array), replayed for each doc.
-    #[arg(long, value_name = "FILE")]
-    pub script: Option<std::path::PathBuf>,
+    /// The agent for docs (plans need none); the flags are those of `run`.
+    #[command(flatten)]
+    pub agent: AgentArgs,
     /// Network inside the sandbox.
     #[arg(long, value_name = "on|off", value_parser = ["on", "off"])]
     pub network: Option<String>,
@@ -334,11 +318,10 @@ pub enum AgentChoice {
     Scripted,
 }
 
-#[derive(Debug, Args)]
-pub struct RunArgs {
-    /// The install doc: an http(s) URL, a file path, `-` for stdin, or a catalog name.
-    pub doc: String,
-    /// Which agent proposes the commands.
+/// Which agent proposes the commands, and its LLM settings; shared by `run` and `provision`.
+#[derive(Debug, Clone, Args)]
+pub struct AgentArgs {
+    /// Which agent proposes the commands (for `provision`: for docs; plans need none).
     #[arg(long, value_enum, default_value_t = AgentChoice::Auto)]
     pub agent: AgentChoice,
     /// The LLM model (else AGENT_INSTALL_MODEL, else the config file, else the provider's
@@ -359,6 +342,14 @@ pub struct RunArgs {
     /// The actions for --agent scripted: a JSON array of {"action": "run", "command": ...}.
     #[arg(long, value_name = "FILE")]
     pub script: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The install doc: an http(s) URL, a file path, `-` for stdin, or a catalog name.
+    pub doc: String,
+    #[command(flatten)]
+    pub agent: AgentArgs,
     #[command(flatten)]
     pub sandbox: SandboxOptions,
     /// After a verified rehearsal, replay the steps on this machine without asking.

@@ -83,7 +83,7 @@ pub async fn run(args: ProvisionArgs) -> Result<ExitStatus, Error> {
     let policy = super::run::load_policy(args.policy.as_deref())?;
     let base = base::resolve(&args.base).map_err(oci_error)?;
     // A bad --agent setting (no key, no --script) fails now, not after the first inputs ran.
-    super::run::choose_agent(&agent_options(&args))?;
+    super::run::choose_agent(&args.agent)?;
 
     let mut inputs = Vec::new();
     for spec in &args.inputs {
@@ -301,11 +301,10 @@ async fn run_inputs(
         match input {
             Input::Doc { label, doc, text } => {
                 // Checked before anything ran (in `run`), so only building can fail here.
-                let choice =
-                    super::run::choose_agent(&agent_options(args)).map_err(|error| Failure {
-                        status: error.exit_status(),
-                        message: format!("{label}: {error}"),
-                    })?;
+                let choice = super::run::choose_agent(&args.agent).map_err(|error| Failure {
+                    status: error.exit_status(),
+                    message: format!("{label}: {error}"),
+                })?;
                 let (kind, reason) = (choice.kind, choice.reason.clone());
                 let agent = choice.build(text).map_err(|error| Failure {
                     status: error.exit_status(),
@@ -669,17 +668,6 @@ fn bundle_path(output: &Path) -> PathBuf {
         .or_else(|| name.strip_suffix(".tar"))
         .unwrap_or(&name);
     output.with_file_name(format!("{stem}.plan.json"))
-}
-
-fn agent_options(args: &ProvisionArgs) -> super::run::AgentOptions {
-    super::run::AgentOptions {
-        choice: args.agent,
-        model: args.model.clone(),
-        base_url: args.base_url.clone(),
-        max_llm_calls: args.max_llm_calls,
-        max_tokens: args.max_tokens,
-        script: args.script.clone(),
-    }
 }
 
 fn oci_error(error: OciError) -> Error {

@@ -15,7 +15,7 @@ use crate::agent::hybrid::HybridAgent;
 use crate::agent::llm::LlmAgent;
 use crate::agent::offline::OfflineAgent;
 use crate::agent::scripted::ScriptedAgent;
-use crate::cli::{AgentChoice, RunArgs};
+use crate::cli::{AgentArgs, AgentChoice, RunArgs};
 use crate::config::{self, LlmFlags, LlmSettings, Provider};
 use crate::event::{Event, Outcome};
 use crate::plan::cache::{CacheSettings, PlanCache};
@@ -26,14 +26,7 @@ use crate::ui::Outputs;
 use crate::{Error, ExitStatus};
 
 pub async fn run(args: RunArgs) -> Result<ExitStatus, Error> {
-    let agent = choose_agent(&AgentOptions {
-        choice: args.agent,
-        model: args.model.clone(),
-        base_url: args.base_url.clone(),
-        max_llm_calls: args.max_llm_calls,
-        max_tokens: args.max_tokens,
-        script: args.script.clone(),
-    })?;
+    let agent = choose_agent(&args.agent)?;
     let policy = load_policy(args.policy.as_deref())?;
     let mut rehearsal = super::sandbox_config(&args.sandbox)?;
     let policy = policy.with_passed_variables(&rehearsal.env_passthrough);
@@ -177,18 +170,8 @@ impl AgentChoiceMade {
     }
 }
 
-/// The agent flags of a command that runs docs (`run`, `provision`).
-pub(super) struct AgentOptions {
-    pub(super) choice: AgentChoice,
-    pub(super) model: Option<String>,
-    pub(super) base_url: Option<String>,
-    pub(super) max_llm_calls: Option<u64>,
-    pub(super) max_tokens: Option<u64>,
-    pub(super) script: Option<std::path::PathBuf>,
-}
-
 /// `--agent`, with the LLM settings resolved from flags, environment and config file.
-pub(super) fn choose_agent(args: &AgentOptions) -> Result<AgentChoiceMade, Error> {
+pub(super) fn choose_agent(args: &AgentArgs) -> Result<AgentChoiceMade, Error> {
     let environment = config::ProcessEnvironment;
     let flags = LlmFlags {
         model: args.model.clone(),
@@ -207,7 +190,7 @@ pub(super) fn choose_agent(args: &AgentOptions) -> Result<AgentChoiceMade, Error
             .map_err(config_error)
     };
     let configured = config::configured_provider(&flags, &environment, &file);
-    Ok(match args.choice {
+    Ok(match args.agent {
         AgentChoice::Offline => AgentChoiceMade {
             kind: "offline",
             reason: "chosen with --agent offline".to_string(),
@@ -233,7 +216,7 @@ pub(super) fn choose_agent(args: &AgentOptions) -> Result<AgentChoiceMade, Error
             }
         }
         AgentChoice::Openai | AgentChoice::Anthropic => {
-            let provider = if args.choice == AgentChoice::Openai {
+            let provider = if args.agent == AgentChoice::Openai {
                 Provider::OpenAi
             } else {
                 Provider::Anthropic
