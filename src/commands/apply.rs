@@ -26,7 +26,7 @@ use crate::cli::ApplyArgs;
 use crate::event::{Event, Outcome, PlanSource};
 use crate::plan::cache::{MachineMatch, compare};
 use crate::plan::{Plan, PlanError};
-use crate::policy::{Interaction, Redactor, Target};
+use crate::policy::{Interaction, Target};
 use crate::replay::{self, ReplayEnding, ReplayOptions};
 use crate::sandbox::{self, Backend};
 use crate::ui::Outputs;
@@ -66,21 +66,7 @@ pub async fn run(args: ApplyArgs) -> Result<ExitStatus, Error> {
         terminal: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
         yes: args.yes,
     };
-    let transcript = match &args.transcript {
-        Some(path) => Some(std::fs::File::create(path).map_err(|error| {
-            Error::io(
-                format!("could not create the transcript {}", path.display()),
-                error,
-            )
-        })?),
-        None => None,
-    };
-    let redactor = Redactor::from_env(std::env::vars());
-    let mut outputs = Outputs::new(
-        args.json,
-        transcript,
-        Box::new(move |text: &str| redactor.redact(text).into_owned()),
-    );
+    let mut outputs = super::open_outputs(args.json, args.transcript.as_deref())?;
     let on_host = config.backend == Backend::Host;
     outputs.emit(Event::Started {
         doc: args.plan.display().to_string(),

@@ -130,3 +130,27 @@ pub fn write_stdout(text: &str) -> Result<(), Error> {
         _ => Ok(()),
     }
 }
+
+/// The outputs of a command that runs steps: the terminal display or `--json` NDJSON on
+/// stdout, the `--transcript` file if asked for, the report; every text redacted of the
+/// secrets in this process's environment.
+pub fn open_outputs(
+    json: bool,
+    transcript: Option<&std::path::Path>,
+) -> Result<crate::ui::Outputs, Error> {
+    let transcript = match transcript {
+        Some(path) => Some(std::fs::File::create(path).map_err(|error| {
+            Error::io(
+                format!("could not create the transcript {}", path.display()),
+                error,
+            )
+        })?),
+        None => None,
+    };
+    let redactor = crate::policy::Redactor::from_env(std::env::vars());
+    Ok(crate::ui::Outputs::new(
+        json,
+        transcript,
+        Box::new(move |text: &str| redactor.redact(text).into_owned()),
+    ))
+}

@@ -24,7 +24,7 @@ use crate::oci::blob::BlobStore;
 use crate::oci::image::{self, HistoryEntry, ImageConfig, Layers, Staging};
 use crate::oci::{self, OciError};
 use crate::plan::{self, Plan};
-use crate::policy::{Interaction, Redactor, Target};
+use crate::policy::{Interaction, Target};
 use crate::replay::{self, ReplayEnding, ReplayOptions};
 use crate::sandbox::{self, Backend, ExportOptions, Network, Profile, Sandbox};
 use crate::session::{self, ApplyMode, Settings};
@@ -114,12 +114,7 @@ pub async fn run(args: ProvisionArgs) -> Result<ExitStatus, Error> {
     config.export = ExportOptions::reproducible(hidden);
     let policy = policy.with_passed_variables(&config.env_passthrough);
 
-    let redactor = Redactor::from_env(std::env::vars());
-    let mut outputs = Outputs::new(
-        args.json,
-        None,
-        Box::new(move |text: &str| redactor.redact(text).into_owned()),
-    );
+    let mut outputs = super::open_outputs(args.json, None)?;
     let interrupted = Arc::new(AtomicBool::new(false));
     let watcher = super::run::spawn_signal_watcher(Arc::clone(&interrupted))?;
     let settings = Settings {

@@ -19,7 +19,7 @@ use crate::cli::{AgentArgs, AgentChoice, RunArgs};
 use crate::config::{self, LlmFlags, LlmSettings, Provider};
 use crate::event::{Event, Outcome};
 use crate::plan::cache::{CacheSettings, PlanCache};
-use crate::policy::{Interaction, Policy, Redactor};
+use crate::policy::{Interaction, Policy};
 use crate::sandbox::{self, profile};
 use crate::session::{self, ApplyMode, Settings};
 use crate::ui::Outputs;
@@ -45,21 +45,7 @@ pub async fn run(args: RunArgs) -> Result<ExitStatus, Error> {
     } else {
         ApplyMode::Ask
     };
-    let transcript = match &args.transcript {
-        Some(path) => Some(std::fs::File::create(path).map_err(|error| {
-            Error::io(
-                format!("could not create the transcript {}", path.display()),
-                error,
-            )
-        })?),
-        None => None,
-    };
-    let redactor = Redactor::from_env(std::env::vars());
-    let mut outputs = Outputs::new(
-        args.json,
-        transcript,
-        Box::new(move |text: &str| redactor.redact(text).into_owned()),
-    );
+    let mut outputs = super::open_outputs(args.json, args.transcript.as_deref())?;
     outputs.emit(Event::Started {
         doc: args.doc.clone(),
         agent: agent.kind.to_string(),
