@@ -443,14 +443,7 @@ impl Loop<'_> {
                 return Ok(false);
             }
         };
-        let snapshot = if sandbox.tracks_changes() {
-            Some(
-                tokio::task::block_in_place(|| sandbox.snapshot())
-                    .map_err(|error| sandbox_ending(&error))?,
-            )
-        } else {
-            None
-        };
+        let snapshot = snapshot_if_tracked(sandbox)?;
         let options = ReplayOptions {
             first_step: self.step + 1,
             reason: format!("from the plan cache ({})", hit.path.display()),
@@ -565,14 +558,7 @@ impl Loop<'_> {
                 self.route = Some(route.clone());
                 self.route_reason = reason.clone();
                 self.route_first_step = self.verified.len();
-                self.route_start = if sandbox.tracks_changes() {
-                    Some(
-                        tokio::task::block_in_place(|| sandbox.snapshot())
-                            .map_err(|error| sandbox_ending(&error))?,
-                    )
-                } else {
-                    None
-                };
+                self.route_start = snapshot_if_tracked(sandbox)?;
                 self.outputs.emit(Event::RouteChosen { route, reason });
             }
             Note::RouteAbandoned { route, reason } => {
@@ -655,14 +641,7 @@ impl Loop<'_> {
             return Ok(ActionResult::Denied { reasons });
         }
 
-        let snapshot = if sandbox.tracks_changes() {
-            Some(
-                tokio::task::block_in_place(|| sandbox.snapshot())
-                    .map_err(|error| sandbox_ending(&error))?,
-            )
-        } else {
-            None
-        };
+        let snapshot = snapshot_if_tracked(sandbox)?;
         let target = self.rehearsal_target().name();
         let observation = self.exec(sandbox, step, command, purpose, target, None)?;
         // The dry-run backend executes nothing: every step counts as run, for the plan.
@@ -1024,7 +1003,19 @@ pub fn source_ref(doc: &Doc, source: &str) -> Option<SourceRef> {
     })
 }
 
-fn sandbox_ending(error: &SandboxError) -> Ending {
+/// A snapshot to roll back to, where the sandbox tracks changes (the host does not).
+fn snapshot_if_tracked(sandbox: &mut dyn Sandbox) -> Result<Option<Snapshot>, Ending> {
+    if !sandbox.tracks_changes() {
+        return Ok(None);
+    }
+    tokio::task::block_in_place(|| sandbox.snapshot())
+        .map(Some)
+        .map_err(|error| sandbox_ending(&error))
+}
+
+/// How a run ends when its sandbox failed: `interrupted` (130) or `error` with the sandbox's
+/// status, and its message with the hint.
+pub fn sandbox_ending(error: &SandboxError) -> (Outcome, u8, String) {
     let status = error.exit_status();
     let outcome = match status {
         crate::ExitStatus::Interrupted => Outcome::Interrupted,

@@ -192,24 +192,7 @@ pub async fn run(args: ApplyArgs) -> Result<ExitStatus, Error> {
         Ok(session) => session,
         Err(error) => {
             watcher.abort();
-            let status = error.exit_status();
-            let hint = error
-                .hint()
-                .map(|hint| format!(" — {hint}"))
-                .unwrap_or_default();
-            let outcome = if status == ExitStatus::Interrupted {
-                Outcome::Interrupted
-            } else {
-                Outcome::Error
-            };
-            emit_finished_with(
-                &mut outputs,
-                outcome,
-                status,
-                format!("{error}{hint}"),
-                route.clone(),
-                started,
-            );
+            let status = emit_sandbox_failure(&mut outputs, &error, route.clone(), started);
             write_report_to(args.report.as_deref(), outputs)?;
             return Ok(status);
         }
@@ -284,26 +267,23 @@ pub async fn run(args: ApplyArgs) -> Result<ExitStatus, Error> {
                 ),
             }
         }
-        Err(error) => {
-            let status = error.exit_status();
-            let outcome = if status == ExitStatus::Interrupted {
-                Outcome::Interrupted
-            } else {
-                Outcome::Error
-            };
-            emit_finished_with(
-                &mut outputs,
-                outcome,
-                status,
-                error.to_string(),
-                route.clone(),
-                started,
-            );
-            status
-        }
+        Err(error) => emit_sandbox_failure(&mut outputs, &error, route.clone(), started),
     };
     write_report_to(args.report.as_deref(), outputs)?;
     Ok(status)
+}
+
+/// Ends the run on a sandbox failure (or an interrupt) with the session's wording and hint.
+fn emit_sandbox_failure(
+    outputs: &mut Outputs,
+    error: &crate::sandbox::SandboxError,
+    route: Option<String>,
+    started: Instant,
+) -> ExitStatus {
+    let (outcome, code, message) = crate::session::sandbox_ending(error);
+    let status = ExitStatus::from_code(code);
+    emit_finished_with(outputs, outcome, status, message, route, started);
+    status
 }
 
 fn emit_finished_with(
