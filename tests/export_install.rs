@@ -9,16 +9,15 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{Output, agent_install, assert_no_leftovers, install, is_root, repo_root};
+use common::{Output, agent_install, assert_no_leftovers, install, is_root};
 
-/// A directory the sandbox can see: /tmp is a fresh tmpfs inside it, the repository's target
-/// directory is reached through the overlay's lower layer.
+/// A directory the sandbox can see: /tmp is a fresh tmpfs inside it (and the checkout itself
+/// may live under /tmp, as CI's clean clones can), while /var/tmp is reached through the
+/// overlay's lower layer.
 fn visible_temp_dir() -> tempfile::TempDir {
-    let parent = repo_root().join("target/export-tests");
-    std::fs::create_dir_all(&parent).unwrap();
     tempfile::Builder::new()
-        .prefix("export-")
-        .tempdir_in(parent)
+        .prefix("agent-install-export-")
+        .tempdir_in("/var/tmp")
         .unwrap()
 }
 
