@@ -140,6 +140,55 @@ fn when_the_llm_gives_up_the_offline_agent_continues_with_its_next_route() {
 }
 
 #[test]
+fn an_llm_that_cannot_be_reached_leaves_the_offline_agent_to_go_on_alone() {
+    if skip_unless_root() {
+        return;
+    }
+    // Server errors after every retry (the widget config allows 2), and a refused key: in
+    // hybrid mode the LLM only assists, so the run goes on with the next route.
+    let cases = [
+        (
+            vec![
+                Step::Error {
+                    status: 500,
+                    retry_after: None
+                };
+                3
+            ],
+            "500",
+        ),
+        (
+            vec![Step::Error {
+                status: 401,
+                retry_after: None,
+            }],
+            "401",
+        ),
+    ];
+    for (script, status) in cases {
+        let widget = Widget::serve("tarball.md", MODEL, "");
+        let fake = FakeLlm::start(Wire::OpenAi, KEY, MODEL, script);
+        let run = run(&widget, &fake, &["--agent", "hybrid", "--yes"], 0);
+        let context = run.describe();
+        assert_eq!(run.outcome(), "verified", "{status}: {context}");
+        assert_eq!(run.route(), Some("release-binary"), "{status}: {context}");
+        let abandoned = run.events("route_abandoned");
+        assert_eq!(abandoned.len(), 1, "{status}: {context}");
+        let reason = abandoned[0]["reason"].as_str().unwrap_or_default();
+        assert!(
+            reason.contains("the LLM could not be asked") && reason.contains(status),
+            "{status}: {reason}"
+        );
+        assert_eq!(
+            fake.remaining(),
+            0,
+            "{status}: every scripted reply was used"
+        );
+        assert_clean_requests(&fake, &[KEY, SECRET]);
+    }
+}
+
+#[test]
 fn a_doc_without_commands_is_handed_to_the_llm_at_once() {
     if skip_unless_root() {
         return;

@@ -7,6 +7,11 @@
 //! or after trying — the held-back proposal goes ahead: the route is rolled back and the
 //! offline agent continues with its next route, or the run ends. So every LLM call is spent on
 //! a failure the rules could not handle, and the rules never lose a route to the LLM.
+//!
+//! The LLM only assists here, so when it cannot be reached (refused key, server errors after
+//! the retries, replies that stay malformed), the held-back proposal goes ahead as if it had
+//! given up, its reason says why, and the rest of the run is the offline agent's alone. An
+//! exhausted LLM budget still ends the run, as every budget does.
 
 use super::llm::LlmAgent;
 use super::offline::OfflineAgent;
@@ -18,6 +23,8 @@ pub struct HybridAgent {
     llm: LlmAgent,
     /// The offline agent's proposal held back while the LLM tries: `Some` while the LLM drives.
     deferred: Option<Proposal>,
+    /// Why the LLM is no longer asked, once it could not be reached.
+    unavailable: Option<String>,
 }
 
 impl HybridAgent {
@@ -26,13 +33,16 @@ impl HybridAgent {
             offline: OfflineAgent::new(),
             llm,
             deferred: None,
+            unavailable: None,
         }
     }
 
     async fn propose(&mut self, turn: Turn<'_>) -> Result<Proposal, AgentError> {
         if self.deferred.is_some() {
-            let answer = self.llm.ask(&turn, None).await?;
-            return Ok(self.after_llm(answer));
+            return match self.llm.ask(&turn, None).await {
+                Ok(answer) => Ok(self.after_llm(answer)),
+                Err(error) => self.without_llm(error),
+            };
         }
         let proposal = self.offline.next(turn_copy(&turn)).await?;
         let stuck = matches!(proposal.action, Action::GiveUp { .. })
@@ -40,7 +50,7 @@ impl HybridAgent {
                 .notes
                 .iter()
                 .any(|note| matches!(note, Note::RouteAbandoned { .. }));
-        if !stuck {
+        if !stuck || self.unavailable.is_some() {
             // Keep the LLM's idea of the current route in step with the offline agent's.
             for note in &proposal.notes {
                 if let Note::RouteChosen { route, .. } = note {
@@ -59,8 +69,34 @@ impl HybridAgent {
         self.llm
             .set_route(route.or_else(|| self.llm.route().map(str::to_string)));
         self.deferred = Some(proposal);
-        let answer = self.llm.ask(&turn, Some(situation)).await?;
-        Ok(self.after_llm(answer))
+        match self.llm.ask(&turn, Some(situation)).await {
+            Ok(answer) => Ok(self.after_llm(answer)),
+            Err(error) => self.without_llm(error),
+        }
+    }
+
+    /// The LLM failed: the held-back proposal goes ahead, saying why, and the LLM is not asked
+    /// again. A budget error ends the run instead.
+    fn without_llm(&mut self, error: AgentError) -> Result<Proposal, AgentError> {
+        if error.is_budget() {
+            return Err(error);
+        }
+        let Some(mut deferred) = self.deferred.take() else {
+            return Err(error);
+        };
+        let why = format!("the LLM could not be asked ({error}); going on without it");
+        match &mut deferred.action {
+            Action::GiveUp { reason } => *reason = format!("{reason}; {why}"),
+            _ => {
+                for note in &mut deferred.notes {
+                    if let Note::RouteAbandoned { reason, .. } = note {
+                        *reason = format!("{reason}; {why}");
+                    }
+                }
+            }
+        }
+        self.unavailable = Some(why);
+        Ok(deferred)
     }
 
     /// The LLM's answer, or the held-back offline proposal when the LLM gives up.
