@@ -903,7 +903,7 @@ impl Loop<'_> {
                     source: step
                         .source
                         .as_deref()
-                        .and_then(|source| source_ref(self.doc, source)),
+                        .and_then(|source| source_ref(self.doc, source, &step.command)),
                     risks: step.risks.clone(),
                     decision: step.decision.clone(),
                     uncertain: None,
@@ -986,20 +986,23 @@ impl Loop<'_> {
     }
 }
 
-/// Resolves an agent's `file:line` citation against the doc, adding the section.
-pub fn source_ref(doc: &Doc, source: &str) -> Option<SourceRef> {
+/// Resolves an agent's `file:line` citation of `command` against the doc: the section, and
+/// the doc's own text when the command differs from it.
+pub fn source_ref(doc: &Doc, source: &str, command: &str) -> Option<SourceRef> {
     let (file, line) = source.rsplit_once(':')?;
     let line: usize = line.parse().ok()?;
-    let section = doc
+    let cited = doc
         .commands
         .iter()
-        .find(|command| command.location.file == file && command.location.line == line)
-        .map(|command| command.section.clone())
-        .unwrap_or_default();
+        .find(|cited| cited.location.file == file && cited.location.line == line);
     Some(SourceRef {
         file: file.to_string(),
         line,
-        section,
+        section: cited.map(|cited| cited.section.clone()).unwrap_or_default(),
+        as_written: cited
+            .map(|cited| cited.text.trim())
+            .filter(|text| *text != command.trim())
+            .map(str::to_string),
     })
 }
 

@@ -100,6 +100,10 @@ pub struct SourceRef {
     pub line: usize,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub section: Vec<String>,
+    /// The command as the doc wrote it, when the step differs (the agent adapted it to the
+    /// machine: `sudo` dropped as root, `-y` added, a package renamed, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub as_written: Option<String>,
 }
 
 impl std::fmt::Display for SourceRef {
@@ -226,6 +230,7 @@ pub(crate) mod tests {
                     file: "jq.md".to_string(),
                     line: 12,
                     section: vec!["Install".to_string(), "Debian".to_string()],
+                    as_written: None,
                 }),
                 risks: vec!["package-install".to_string()],
                 decision: "allow".to_string(),

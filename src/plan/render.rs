@@ -236,7 +236,13 @@ fn count(plan: &Plan, decision: &str) -> usize {
 
 fn citation(step: &PlanStep) -> String {
     match &step.source {
-        Some(source) => source.to_string(),
+        Some(source) => match &source.as_written {
+            Some(written) => format!(
+                "{source}; adapted from the doc's `{}`",
+                written.replace('\n', " ")
+            ),
+            None => source.to_string(),
+        },
         None => "not from the doc (agent or repair)".to_string(),
     }
 }
