@@ -40,6 +40,18 @@ agent-install https://example.org/install.md --apply --yes --plan-out plan.json\
 agent-install fd --base debian-bookworm --no-apply   rehearse on a clean minimal Debian"
     )]
     Run(RunArgs),
+    /// Show what an install would do, for review: a dry run in which nothing executes.
+    ///
+    /// Prints the chosen route and why, the routes not chosen and why not, every step with its
+    /// doc citation, risk classes and the policy's decision for this machine, the verification,
+    /// and what stays uncertain until the steps really run. Exit status: 0 when a plan was
+    /// made, 3 when the doc could not be loaded, 4 when no route applies to this machine.
+    #[command(
+        after_help = "Examples:\n  agent-install plan jq                            review the catalog's jq install\n  \
+agent-install plan ./INSTALL.md --format markdown   paste into a pull request\n  \
+agent-install plan fd --base debian-bookworm -o plan.json   plan for a minimal Debian rootfs"
+    )]
+    Plan(PlanArgs),
     /// Run exactly the steps of a plan (no agent), then its verification.
     ///
     /// The default target is this machine (`--sandbox host`, under the strict host policy);
@@ -53,26 +65,11 @@ agent-install fd --base debian-bookworm --no-apply   rehearse on a clean minimal
 agent-install apply jq.plan.json --sandbox overlay       rehearse the plan, change nothing\n  \
 agent-install apply jq.plan.json --yes --report r.json   apply it to this machine"
     )]
+    #[command(mut_arg("backend", |arg| arg.help(
+        "Where the plan runs: this machine (`host`, the default, under the host policy), a \
+copy-on-write rehearsal (`overlay`) that changes nothing here, or nowhere (`dry-run`)"
+    )))]
     Apply(ApplyArgs),
-    /// Show the facts about this machine that planning uses (OS, tools, package managers, ...).
-    Probe(ProbeArgs),
-    /// Load an install doc and show how it was understood: sections, commands, routes,
-    /// verification.
-    Doc(DocArgs),
-    /// Run commands in the sandbox by hand (see `sandbox exec --help`).
-    Sandbox(SandboxArgs),
-    /// Show what an install would do, for review: a dry run in which nothing executes.
-    ///
-    /// Prints the chosen route and why, the routes not chosen and why not, every step with its
-    /// doc citation, risk classes and the policy's decision for this machine, the verification,
-    /// and what stays uncertain until the steps really run. Exit status: 0 when a plan was
-    /// made, 3 when the doc could not be loaded, 4 when no route applies to this machine.
-    #[command(
-        after_help = "Examples:\n  agent-install plan jq                            review the catalog's jq install\n  \
-agent-install plan ./INSTALL.md --format markdown   paste into a pull request\n  \
-agent-install plan fd --base debian-bookworm -o plan.json   plan for a minimal Debian rootfs"
-    )]
-    Plan(PlanArgs),
     /// Turn a plan file into a shell script, Dockerfile lines or an Ansible playbook.
     ///
     /// The export replays the plan's steps in order and ends with its verification, so a
@@ -102,6 +99,13 @@ agent-install provision --base debian.oci.tar ./INSTALL.md --output app.tar\n  \
 podman load -i tools.tar"
     )]
     Provision(ProvisionArgs),
+    /// Show the facts about this machine that planning uses (OS, tools, package managers, ...).
+    Probe(ProbeArgs),
+    /// Load an install doc and show how it was understood: sections, commands, routes,
+    /// verification.
+    Doc(DocArgs),
+    /// Run commands in the sandbox by hand (see `sandbox exec --help`).
+    Sandbox(SandboxArgs),
 }
 
 #[derive(Debug, Args)]
