@@ -114,6 +114,19 @@ pub enum Event {
     },
 }
 
+impl Event {
+    /// The event for a doc that was loaded and parsed.
+    pub fn doc_loaded(doc: &crate::doc::Doc) -> Event {
+        Event::DocLoaded {
+            source: doc.source.clone(),
+            sha256: doc.sha256.clone(),
+            routes: doc.routes.len(),
+            commands: doc.commands.len(),
+            warnings: doc.warnings.clone(),
+        }
+    }
+}
+
 /// Which output stream a line came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

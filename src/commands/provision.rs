@@ -311,13 +311,7 @@ async fn run_inputs(
                     sandbox: Backend::Overlay.name().to_string(),
                     agent_reason: reason,
                 });
-                outputs.emit(Event::DocLoaded {
-                    source: doc.source.clone(),
-                    sha256: doc.sha256.clone(),
-                    routes: doc.routes.len(),
-                    commands: doc.commands.len(),
-                    warnings: doc.warnings.clone(),
-                });
+                outputs.emit(Event::doc_loaded(doc));
                 let result = session::run_in(doc, agent, settings, outputs, sandbox).await;
                 match (result.outcome, result.plan) {
                     (Outcome::Verified, Some(plan)) => plans.push(plan),

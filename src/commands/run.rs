@@ -71,13 +71,7 @@ pub async fn run(args: RunArgs) -> Result<ExitStatus, Error> {
     };
     let doc = crate::doc::parse(&loaded);
     let agent = agent.build(&loaded.text)?;
-    outputs.emit(Event::DocLoaded {
-        source: doc.source.clone(),
-        sha256: doc.sha256.clone(),
-        routes: doc.routes.len(),
-        commands: doc.commands.len(),
-        warnings: doc.warnings.clone(),
-    });
+    outputs.emit(Event::doc_loaded(&doc));
 
     let interrupted = Arc::new(AtomicBool::new(false));
     let watcher = spawn_signal_watcher(Arc::clone(&interrupted))?;
