@@ -9,89 +9,14 @@ mod sandbox_support;
 use std::path::{Path, PathBuf};
 
 use common::{
-    FileServer, Output, agent_install, assert_no_leftovers, build_tarball, install, is_root,
-    run_doc, run_expecting,
+    FileServer, Install, agent_install, assert_no_leftovers, build_tarball, install, invoke,
+    is_root, run_doc, run_expecting,
 };
-
-/// One finished `agent-install apply`: its output, report and transcript.
-struct Applied {
-    output: Output,
-    report: serde_json::Value,
-    transcript: Vec<serde_json::Value>,
-}
-
-impl Applied {
-    fn describe(&self) -> String {
-        format!(
-            "--- stdout ---\n{}\n--- stderr ---\n{}\n--- report ---\n{}",
-            self.output.stdout,
-            self.output.stderr,
-            serde_json::to_string_pretty(&self.report).unwrap_or_default()
-        )
-    }
-
-    fn events(&self, kind: &str) -> Vec<&serde_json::Value> {
-        self.transcript
-            .iter()
-            .filter(|event| event["type"] == kind)
-            .collect()
-    }
-
-    fn steps(&self) -> &[serde_json::Value] {
-        self.report["steps"]
-            .as_array()
-            .map(Vec::as_slice)
-            .unwrap_or_default()
-    }
-}
 
 /// Runs `agent-install apply PLAN ARGS...` with a report, a transcript and a `TMPDIR` of its
 /// own; expects `status` and no leftovers.
-fn apply(plan: &Path, args: &[&str], env: &[(&str, &str)], status: i32) -> Applied {
-    let files = tempfile::tempdir().expect("temp dir");
-    let sandbox_temp = tempfile::Builder::new()
-        .prefix("apply-sandbox-")
-        .tempdir()
-        .expect("temp dir");
-    let report_path = files.path().join("report.json");
-    let transcript_path = files.path().join("transcript.jsonl");
-    let mut command = agent_install();
-    command
-        .arg("apply")
-        .arg(plan)
-        .arg("--report")
-        .arg(&report_path)
-        .arg("--transcript")
-        .arg(&transcript_path)
-        .args(args)
-        .env("TMPDIR", sandbox_temp.path());
-    for (name, value) in env {
-        command.env(name, value);
-    }
-    let output = Output::from(command.output().expect("agent-install runs"));
-    let report = std::fs::read_to_string(&report_path)
-        .ok()
-        .and_then(|text| serde_json::from_str(&text).ok())
-        .unwrap_or(serde_json::Value::Null);
-    let transcript = std::fs::read_to_string(&transcript_path)
-        .unwrap_or_default()
-        .lines()
-        .map(|line| serde_json::from_str(line).expect("transcript lines are JSON"))
-        .collect();
-    let applied = Applied {
-        output,
-        report,
-        transcript,
-    };
-    assert_eq!(
-        applied.output.status,
-        status,
-        "unexpected exit status of agent-install apply {} {args:?}\n{}",
-        plan.display(),
-        applied.describe()
-    );
-    assert_no_leftovers(sandbox_temp.path());
-    applied
+fn apply(plan: &Path, args: &[&str], env: &[(&str, &str)], status: i32) -> Install {
+    invoke("apply", plan, args, env, status)
 }
 
 fn read_json(path: &Path) -> serde_json::Value {

@@ -82,20 +82,17 @@ pub async fn target_facts(
         };
         return (target, Some(facts));
     }
-    let os_release = std::fs::read_to_string(base.join("etc/os-release"))
-        .or_else(|_| std::fs::read_to_string(base.join("usr/lib/os-release")))
-        .unwrap_or_default();
-    let field = |key: &str| {
-        os_release
-            .lines()
-            .find_map(|line| line.strip_prefix(key)?.strip_prefix('='))
-            .map(|value| value.trim_matches('"').to_string())
-            .unwrap_or_default()
-    };
+    // A rootfs has no running system to probe: its os-release (read with the probe's parser)
+    // and its path identify it.
+    let distro = crate::probe::Distro::read(base);
+    let version = distro.version.clone().unwrap_or_default();
     let identity = format!(
-        "rootfs={}\narch={}\n{os_release}",
+        "rootfs={}\narch={}\nid={}\nid_like={}\nversion={version}\ncodename={}",
         base.display(),
-        std::env::consts::ARCH
+        std::env::consts::ARCH,
+        distro.id,
+        distro.id_like.join(" "),
+        distro.codename.clone().unwrap_or_default(),
     );
     let fingerprint = Sha256::digest(identity.as_bytes())
         .iter()
@@ -105,10 +102,9 @@ pub async fn target_facts(
     let target = crate::plan::PlanProbe {
         fingerprint,
         summary: format!(
-            "root filesystem {}: {} {}, {}",
+            "root filesystem {}: {} {version}, {}",
             base.display(),
-            field("ID"),
-            field("VERSION_ID"),
+            distro.id,
             std::env::consts::ARCH
         ),
     };

@@ -334,6 +334,18 @@ impl Install {
 /// a `TMPDIR` of its own, expects `status`, and checks that the run left no session directory,
 /// mount or sandbox process behind.
 pub fn install(doc: &Path, args: &[&str], env: &[(&str, &str)], status: i32) -> Install {
+    invoke("run", doc, args, env, status)
+}
+
+/// [`install`] for any subcommand that takes one path and writes a report and a transcript
+/// (`run DOC`, `apply PLAN`).
+pub fn invoke(
+    subcommand: &str,
+    target: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+    status: i32,
+) -> Install {
     let files = tempfile::Builder::new()
         .prefix("run-test-")
         .tempdir()
@@ -346,8 +358,8 @@ pub fn install(doc: &Path, args: &[&str], env: &[(&str, &str)], status: i32) -> 
     let transcript_path = files.path().join("transcript.jsonl");
     let mut command = agent_install();
     command
-        .arg("run")
-        .arg(doc)
+        .arg(subcommand)
+        .arg(target)
         .arg("--report")
         .arg(&report_path)
         .arg("--transcript")
@@ -378,8 +390,8 @@ pub fn install(doc: &Path, args: &[&str], env: &[(&str, &str)], status: i32) -> 
     assert_eq!(
         install.output.status,
         status,
-        "unexpected exit status of agent-install run {} {args:?}\n{}",
-        doc.display(),
+        "unexpected exit status of agent-install {subcommand} {} {args:?}\n{}",
+        target.display(),
         install.describe()
     );
     assert_no_leftovers(sandbox_temp.path());
