@@ -76,6 +76,9 @@ pub enum Event {
     PlanSource { source: PlanSource, detail: String },
     /// A failed step's changes were rolled back.
     RolledBack { step: usize },
+    /// A doc check that does not prove this route's install (another route's, a usage
+    /// example), shown and not run.
+    CheckSetAside { command: String, reason: String },
     /// A verification command ran.
     Verification {
         command: String,

@@ -23,6 +23,7 @@ pub mod report;
 pub mod sandbox;
 pub mod session;
 pub mod ui;
+pub mod verify;
 
 use std::io::Write;
 

@@ -26,7 +26,17 @@ pub struct Report {
     /// run) or `file` (`apply`); `None` when the run ended before it had steps to show.
     pub plan_source: Option<crate::event::PlanSource>,
     pub warnings: Vec<String>,
+    /// Doc checks that did not prove this install (another route's, usage examples).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks_set_aside: Vec<SetAside>,
     pub duration_ms: u64,
+}
+
+/// A doc check that was not run, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetAside {
+    pub command: String,
+    pub reason: String,
 }
 
 /// One proposed command: what the policy said, and how it ran if it ran.
@@ -94,6 +104,7 @@ pub struct ReportBuilder {
     agent: AgentRecord,
     plan_source: Option<crate::event::PlanSource>,
     warnings: Vec<String>,
+    checks_set_aside: Vec<SetAside>,
     finished: Option<(Outcome, u8, String, Option<String>, u64)>,
 }
 
@@ -196,6 +207,12 @@ impl ReportBuilder {
                 })
             }
             Event::Warning { message } => self.warnings.push(message.clone()),
+            Event::CheckSetAside { command, reason } => self
+                .checks_set_aside
+                .push(SetAside {
+                    command: command.clone(),
+                    reason: reason.clone(),
+                }),
             Event::AgentUsage { cost_usd, .. } => self.agent.cost_usd = *cost_usd,
             Event::Finished {
                 outcome,
@@ -247,6 +264,7 @@ impl ReportBuilder {
             agent: self.agent,
             plan_source: self.plan_source,
             warnings: self.warnings,
+            checks_set_aside: self.checks_set_aside,
             duration_ms,
         })
     }

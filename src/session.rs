@@ -23,6 +23,10 @@ use crate::sandbox::{
     self, ExecRequest, Observation, Sandbox, SandboxConfig, SandboxError, Snapshot,
 };
 use crate::ui::Outputs;
+use crate::verify;
+
+/// How long a download host may take to answer the reachability check.
+const REACHABILITY_TIMEOUT: Duration = Duration::from_secs(4);
 
 /// How long one verification command may take.
 const VERIFICATION_TIMEOUT: Duration = Duration::from_secs(60);
@@ -128,6 +132,8 @@ async fn run_with(
         plan: None,
         cached: None,
         cached_detail: String::new(),
+        unverified: None,
+        unreachable: Vec::new(),
         started,
     };
     let (outcome, exit_code, message) = match sandbox {
@@ -206,6 +212,11 @@ struct Loop<'a> {
     cached_detail: String,
     /// Set by the rehearsal once verification passed.
     plan: Option<Plan>,
+    /// What a route installed when nothing it added could be tied to the product: the run
+    /// then ends "installed, not verified" (exit 5) rather than "no route" if no route verifies.
+    unverified: Option<String>,
+    /// Origins the doc's routes download from that did not answer (asked once per run).
+    unreachable: Vec<String>,
     started: Instant,
 }
 
@@ -248,6 +259,13 @@ impl Loop<'_> {
         agent: &mut dyn Agent,
         sandbox: &mut dyn Sandbox,
     ) -> Result<Vec<String>, Ending> {
+        if self.settings.rehearsal.backend != sandbox::Backend::DryRun
+            && self.settings.rehearsal.network != sandbox::Network::Off
+        {
+            let origins = download_origins(self.doc);
+            self.unreachable =
+                crate::probe::unreachable_origins(&origins, REACHABILITY_TIMEOUT).await;
+        }
         let mut facts = self.facts(sandbox)?;
         self.outputs.emit(Event::Probed {
             fingerprint: self.settings.target.fingerprint.clone(),
@@ -365,24 +383,25 @@ impl Loop<'_> {
                     if self.settings.rehearsal.backend == sandbox::Backend::DryRun {
                         return Ok(verification);
                     }
-                    let mut failures = Vec::new();
-                    for command in &verification {
-                        if let Some(failed) =
-                            self.verify_one(sandbox, command, self.rehearsal_target().name())?
-                        {
-                            failures.push(failed);
-                        }
-                    }
-                    if failures.is_empty() {
-                        return Ok(verification);
-                    }
+                    let failures = match self.verify_route(sandbox, &verification)? {
+                        Ok(passed) => return Ok(passed),
+                        Err(failures) => failures,
+                    };
                     facts.new_executables = self.new_executables(sandbox);
                     self.history.push(Record {
                         action: Action::Done { summary },
                         result: ActionResult::VerificationFailed { failures },
                     });
                 }
-                Action::GiveUp { reason } => return Err(ending(Outcome::NoRoute, reason)),
+                Action::GiveUp { reason } => {
+                    return Err(match self.unverified.take() {
+                        Some(added) => ending(
+                            Outcome::VerificationFailed,
+                            format!("installed, not verified: {added} ({reason})"),
+                        ),
+                        None => ending(Outcome::NoRoute, reason),
+                    });
+                }
             }
         }
     }
@@ -716,6 +735,116 @@ impl Loop<'_> {
         limit.max(Duration::from_secs(1))
     }
 
+    /// Verifies the current route from evidence (see [`crate::verify`]): the doc's checks that
+    /// run a program the install provided, the ones written to prove the install, the user's,
+    /// and, when none of them runs a provided program, one derived from the executables that
+    /// belong to the product. `Ok(Ok(checks))` lists the checks that passed; `Ok(Err(..))`
+    /// the failures the agent may repair.
+    fn verify_route(
+        &mut self,
+        sandbox: &mut dyn Sandbox,
+        doc_checks: &[String],
+    ) -> Result<Result<Vec<String>, Vec<FailedCheck>>, Ending> {
+        let target = self.rehearsal_target().name();
+        let provided = self.provided(sandbox)?;
+        if provided.is_empty() {
+            // Nothing new on any PATH (a host rehearsal, or the product was already here): the
+            // doc's own checks decide, as they are.
+            if doc_checks.is_empty() {
+                return Ok(Err(vec![FailedCheck {
+                    command: "(no check)".to_string(),
+                    exit_status: None,
+                    output: "the install added no executable and the doc gives no check"
+                        .to_string(),
+                }]));
+            }
+            let mut failures = Vec::new();
+            for command in doc_checks {
+                failures.extend(self.verify_one(sandbox, command, target)?);
+            }
+            return Ok(if failures.is_empty() {
+                Ok(doc_checks.to_vec())
+            } else {
+                Err(failures)
+            });
+        }
+        let selection = verify::select(self.doc, &self.settings.extra_verification, &provided);
+        for (command, why) in &selection.set_aside {
+            self.outputs.emit(Event::CheckSetAside {
+                command: command.clone(),
+                reason: why.clone(),
+            });
+        }
+        let mut failures = Vec::new();
+        for command in &selection.checks {
+            failures.extend(self.verify_one(sandbox, command, target)?);
+        }
+        if !failures.is_empty() {
+            return Ok(Err(failures));
+        }
+        let mut passed = selection.checks.clone();
+        if selection.proves_install {
+            return Ok(Ok(passed));
+        }
+        let route_packages: Vec<String> = self.verified[self.route_first_step..]
+            .iter()
+            .flat_map(|step| crate::doc::packages_installed_by(&step.command))
+            .collect();
+        let candidates = verify::product_executables(self.doc, &route_packages, &provided);
+        if candidates.is_empty() {
+            let mut names: Vec<&str> = provided.iter().map(|exe| exe.path.as_str()).collect();
+            names.truncate(8);
+            let added = format!(
+                "the install added {} but none of it is the product's program",
+                names.join(", ")
+            );
+            self.unverified = Some(added.clone());
+            return Ok(Err(vec![FailedCheck {
+                command: "(derived check)".to_string(),
+                exit_status: None,
+                output: added,
+            }]));
+        }
+        let mut first_failure = None;
+        for executable in candidates.iter().take(3) {
+            for check in verify::derived_checks(executable) {
+                match self.verify_one(sandbox, &check, target)? {
+                    None => {
+                        passed.push(check);
+                        return Ok(Ok(passed));
+                    }
+                    Some(failed) => {
+                        // A missing program fails every flag alike: one try says it.
+                        let not_found = failed.exit_status == Some(127);
+                        first_failure.get_or_insert(failed);
+                        if not_found {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(Err(first_failure.into_iter().collect()))
+    }
+
+    /// The executables the install provided so far, with their owning packages.
+    fn provided(&mut self, sandbox: &mut dyn Sandbox) -> Result<Vec<verify::Executable>, Ending> {
+        if !sandbox.tracks_changes() {
+            return Ok(Vec::new());
+        }
+        let Ok(delta) = tokio::task::block_in_place(|| sandbox.delta()) else {
+            return Ok(Vec::new());
+        };
+        let executables = verify::executables(&delta);
+        let Some(script) = verify::owners_script(&executables) else {
+            return Ok(executables);
+        };
+        let request = ExecRequest::new(script).with_timeout(Duration::from_secs(20));
+        let observation = tokio::task::block_in_place(|| sandbox.exec(&request, &mut |_, _| {}))
+            .map_err(|error| sandbox_ending(&error))?;
+        Ok(verify::with_owners(executables, &observation.stdout.text()))
+    }
+
     /// Runs one check in a fresh login shell: a PATH change that only lived in one earlier
     /// command does not count, and the installer's own exit status is never the proof.
     fn verify_one(
@@ -746,11 +875,14 @@ impl Loop<'_> {
         let request = ExecRequest::new(facts_script()).with_timeout(Duration::from_secs(20));
         let observation = tokio::task::block_in_place(|| sandbox.exec(&request, &mut |_, _| {}))
             .map_err(|error| sandbox_ending(&error))?;
-        if !observation.executed {
+        let mut facts = if observation.executed {
+            parse_facts(&observation.stdout.text())
+        } else {
             // A dry run executes nothing, not even this script: read the base from outside.
-            return Ok(facts_of_base(&self.settings.rehearsal.base));
-        }
-        Ok(parse_facts(&observation.stdout.text()))
+            facts_of_base(&self.settings.rehearsal.base)
+        };
+        facts.unreachable = self.unreachable.clone();
+        Ok(facts)
     }
 
     /// The executables the run added so far, for the renamed-binary repair. Only computed when
@@ -1047,32 +1179,64 @@ fn confirm(question: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// The verification commands of a run: the doc's strongest kind of check, then `--verify`.
+/// The verification commands a run starts from (a dry run's plan, the LLM's hint, a host
+/// rehearsal): the doc's checks written to prove the install (front matter, `DONE WHEN`), else
+/// its version-style checks of programs on PATH (not `./target/release/x`, not usage
+/// examples), then `--verify`. A rehearsal in the sandbox narrows these further to the checks
+/// of what the route provided ([`Loop::verify_route`]).
 pub fn verification_commands(doc: &Doc, extra: &[String]) -> Vec<String> {
-    let strongest = doc.verification.iter().map(|check| check.origin).min();
-    let mut commands: Vec<String> = match strongest {
+    let written = doc
+        .verification
+        .iter()
+        .map(|check| check.origin)
+        .filter(|origin| matches!(origin, VerificationOrigin::FrontMatter | VerificationOrigin::DoneWhen))
+        .min();
+    let mut commands: Vec<String> = match written {
         Some(origin) => doc
             .verification
             .iter()
             .filter(|check| check.origin == origin)
-            .take(if origin == VerificationOrigin::FrontMatter {
-                usize::MAX
-            } else {
-                3
-            })
             .map(|check| check.command.clone())
             .collect(),
-        None => Vec::new(),
+        None => doc
+            .verification
+            .iter()
+            .filter(|check| crate::doc::is_version_check(&check.command))
+            .filter(|check| {
+                crate::doc::check_program(&check.command).is_some_and(|program| !program.contains('/'))
+            })
+            .take(3)
+            .map(|check| check.command.clone())
+            .collect(),
     };
     commands.extend(extra.iter().cloned());
-    if commands.is_empty()
-        && let Some(name) = &doc.name
-    {
-        let program = name.trim().to_ascii_lowercase().replace(' ', "-");
-        commands.push(format!("{program} --version"));
-    }
-    commands.dedup();
+    // Never a check made from the doc's name or title: doc text is not a command. With no
+    // check here, the rehearsal derives one from what the install provided.
+    let mut seen = std::collections::HashSet::new();
+    commands.retain(|command| seen.insert(command.clone()));
     commands
+}
+
+/// The origins (`https://host/`) the doc's routes download from, at most a few dozen.
+fn download_origins(doc: &Doc) -> Vec<String> {
+    static URL: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r#"https?://[^\s'"<>)`]+"#)
+            .unwrap_or_else(|error| unreachable!("static pattern: {error}"))
+    });
+    let mut origins: Vec<String> = Vec::new();
+    for route in &doc.routes {
+        for step in &route.steps {
+            for found in URL.find_iter(&step.command.text) {
+                if let Some(origin) = crate::probe::origin_of(found.as_str())
+                    && !origins.contains(&origin)
+                {
+                    origins.push(origin);
+                }
+            }
+        }
+    }
+    origins.truncate(32);
+    origins
 }
 
 fn write_file_command(path: &str, content: &str) -> String {
@@ -1104,6 +1268,14 @@ for tool in {}; do
   if command -v "$tool" >/dev/null 2>&1; then echo "has=$tool"; fi
 done
 if command -v sudo >/dev/null 2>&1 && sudo -n true >/dev/null 2>&1; then echo "sudo=yes"; fi
+if command -v python3 >/dev/null 2>&1; then
+  stdlib=$(python3 -c 'import sysconfig; print(sysconfig.get_path("stdlib"))' 2>/dev/null)
+  if [ -n "$stdlib" ] && [ -e "$stdlib/EXTERNALLY-MANAGED" ]; then echo "pep668=yes"; fi
+else
+  case "${{ID:-}}:${{VERSION_ID:-}}" in
+    debian:1[2-9]*|debian:[2-9][0-9]*|ubuntu:2[3-9]*|ubuntu:[3-9][0-9]*) echo "pep668=yes" ;;
+  esac
+fi
 "#,
         FACT_TOOLS.join(" ")
     )
@@ -1159,6 +1331,7 @@ fn parse_facts(text: &str) -> Facts {
             "uid" => facts.is_root = value.trim() == "0",
             "has" => facts.commands.push(value.trim().to_string()),
             "sudo" => facts.can_sudo = value.trim() == "yes",
+            "pep668" => facts.externally_managed = value.trim() == "yes",
             _ => {}
         }
     }

@@ -471,6 +471,7 @@ mod tests {
                 .to_vec(),
             installed_packages: Vec::new(),
             new_executables: Vec::new(),
+            ..Facts::default()
         }
     }
 

@@ -11,7 +11,10 @@
 //!    third-party package repositories;
 //! 3. building from source.
 
-use crate::doc::{Doc, Platform, RiskLevel, Route};
+use crate::doc::{
+    Command, CommandSource, Doc, Location, Platform, Risk, RiskLevel, Route, RouteKind, Shell,
+    Step,
+};
 
 use super::packages::{Family, package_for};
 use super::repair::Facts;
@@ -78,7 +81,151 @@ pub fn rank(doc: &Doc, facts: &Facts) -> (Vec<Candidate>, Vec<Skipped>) {
     }
     // A stable sort keeps the doc's order within a tier.
     candidates.sort_by_key(|candidate| candidate.tier);
+    for route in outside_routes(doc, facts) {
+        match assess(&route, platform, facts) {
+            Ok((_, reason)) => candidates.push(Candidate {
+                reason: format!("not from the doc: {}; {reason}", route.risk.note),
+                route,
+                tier: OUTSIDE_TIER,
+            }),
+            Err(reason) => skipped.push(Skipped {
+                route: route.id.clone(),
+                reason,
+            }),
+        }
+    }
     (candidates, skipped)
+}
+
+/// The tier of routes the doc does not offer: tried after every route it does.
+const OUTSIDE_TIER: u8 = 9;
+
+/// The file name routes "not from the doc" cite, so plans and reports say where they came from.
+pub const OUTSIDE_THE_DOC: &str = "not from the doc";
+
+/// Whether a route was made by the planner rather than read from the doc.
+pub fn is_outside_route(route_id: &str) -> bool {
+    route_id.starts_with("outside-")
+}
+
+/// Routes the doc does not offer, looked up where this machine can install things: the
+/// distribution's package of a product name, then (only when the doc names the product's
+/// repository, so that the registry's metadata can be tied to it) the PyPI package through
+/// pipx and the npm package. Their checks must run an executable named like the product
+/// (see `verify`), and the pipx and npm routes check the package's metadata names the
+/// product's repository, so a lookalike (`exa` for eza, PyPI's `jq` bindings) is not taken.
+fn outside_routes(doc: &Doc, facts: &Facts) -> Vec<Route> {
+    let names: Vec<&str> = doc
+        .product
+        .names
+        .iter()
+        .map(String::as_str)
+        .filter(|name| name.len() >= 2 && !name.contains('/') && !name.starts_with('@'))
+        .take(3)
+        .collect();
+    if names.is_empty() {
+        return Vec::new();
+    }
+    let mut routes = Vec::new();
+    if let Some(family) = facts.family {
+        let installs: Vec<String> = names
+            .iter()
+            .map(|name| family.install_command(&[name]))
+            .collect();
+        routes.push(outside_route(
+            "outside-system-package",
+            RouteKind::Apt,
+            &format!("the distribution's package ({})", names.join(" or ")),
+            vec![family.refresh_command().to_string(), installs.join(" || ")],
+            vec![family_tool(family)],
+            RiskLevel::SystemPackage,
+        ));
+    }
+    let Some(repository) = doc.product.repository.as_deref() else {
+        return routes;
+    };
+    let repository = repository
+        .trim_start_matches("https://")
+        .trim_start_matches("http://");
+    let first = names[0];
+    routes.push(outside_route(
+        "outside-pypi",
+        RouteKind::Pipx,
+        &format!("the PyPI package {first} through pipx"),
+        vec![
+            format!("PIPX_HOME=/opt/pipx PIPX_BIN_DIR=/usr/local/bin pipx install {first}"),
+            format!(
+                "grep -rqiF --include=METADATA '{repository}' /opt/pipx/venvs/{first}/lib"
+            ),
+        ],
+        vec!["pipx".to_string()],
+        RiskLevel::LanguagePackage,
+    ));
+    routes.push(outside_route(
+        "outside-npm",
+        RouteKind::Npm,
+        &format!("the npm package {first}"),
+        vec![
+            format!("npm view {first} repository.url homepage | grep -qiF '{repository}'"),
+            format!("npm install -g {first}"),
+        ],
+        vec!["npm".to_string()],
+        RiskLevel::LanguagePackage,
+    ));
+    routes
+}
+
+fn family_tool(family: Family) -> String {
+    match family {
+        Family::Debian => "apt-get",
+        Family::Fedora => "dnf",
+        Family::Arch => "pacman",
+        Family::Alpine => "apk",
+    }
+    .to_string()
+}
+
+fn outside_route(
+    id: &str,
+    kind: RouteKind,
+    what: &str,
+    commands: Vec<String>,
+    tools: Vec<String>,
+    level: RiskLevel,
+) -> Route {
+    let steps = commands
+        .into_iter()
+        .map(|text| Step {
+            command: Command {
+                text,
+                shell: Shell::Sh,
+                root: false,
+                location: Location {
+                    file: OUTSIDE_THE_DOC.to_string(),
+                    line: 0,
+                },
+                section: Vec::new(),
+                source: CommandSource::Inline,
+                note: None,
+            },
+            prerequisite: false,
+            tools: tools.clone(),
+        })
+        .collect();
+    Route {
+        id: id.to_string(),
+        kind,
+        title: format!("{what} (not from the doc)"),
+        section: Vec::new(),
+        platforms: vec![Platform::Any],
+        tools,
+        needs_root: kind == RouteKind::Apt,
+        risk: Risk {
+            level,
+            note: what.to_string(),
+        },
+        steps,
+    }
 }
 
 fn assess(route: &Route, platform: Platform, facts: &Facts) -> Result<(u8, String), String> {
@@ -119,6 +266,11 @@ fn assess(route: &Route, platform: Platform, facts: &Facts) -> Result<(u8, Strin
         }
         to_install.push(tool.as_str());
     }
+    if let Some(origin) = route.steps.iter().find_map(|step| unreachable_origin(&step.command.text, facts)) {
+        return Err(format!(
+            "downloads from {origin}, which gave no answer from this machine"
+        ));
+    }
     if route.needs_root && !facts.is_root && !facts.can_sudo {
         return Err("needs root; run as root or set up sudo".to_string());
     }
@@ -133,6 +285,18 @@ fn assess(route: &Route, platform: Platform, facts: &Facts) -> Result<(u8, Strin
         reason.push_str(&format!("; will install {}", to_install.join(", ")));
     }
     Ok((tier, reason))
+}
+
+/// The first origin a command downloads from that the reachability check found silent.
+fn unreachable_origin(command: &str, facts: &Facts) -> Option<String> {
+    if facts.unreachable.is_empty() {
+        return None;
+    }
+    command
+        .split(|c: char| c.is_whitespace() || matches!(c, '\'' | '"' | '`' | '(' | ')' | '<' | '>'))
+        .filter(|word| word.starts_with("http://") || word.starts_with("https://"))
+        .filter_map(crate::probe::origin_of)
+        .find(|origin| facts.unreachable.contains(origin))
 }
 
 fn tier_of(route: &Route) -> u8 {

@@ -29,6 +29,11 @@ pub struct Facts {
     /// Executables (files and symlinks in a `bin`/`sbin`/`games` directory) that the run added
     /// so far, as absolute paths: where a tool installed under another name is found.
     pub new_executables: Vec<String>,
+    /// The Python that `pip` would install into is externally managed (PEP 668), or would be
+    /// once the distribution's python3 is installed: pip routes go through pipx from the start.
+    pub externally_managed: bool,
+    /// Origins (`https://host/`) the doc's commands download from that gave no answer.
+    pub unreachable: Vec<String>,
 }
 
 impl Facts {
@@ -830,6 +835,7 @@ mod tests {
                 .to_vec(),
             installed_packages: vec![],
             new_executables: vec![],
+            ..Facts::default()
         }
     }
 

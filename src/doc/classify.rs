@@ -38,6 +38,9 @@ pub(crate) struct Facts {
     pub tools: Vec<String>,
     /// Platforms the command itself implies (apt → debian, a `-darwin.tar.gz` → macos).
     pub platforms: BTreeSet<Platform>,
+    /// The packages a package-manager install names, versions and extras removed
+    /// (`httpie` for `pip install 'httpie[socks]==3.2'`).
+    pub packages: Vec<String>,
 }
 
 /// The programs that are the product: they are what verification runs, and installing a
@@ -129,7 +132,7 @@ fn tool_name(program: &str) -> String {
 }
 
 /// Packages that install a tool rather than a product, and the programs they provide.
-fn tool_package(package: &str) -> Option<&'static [&'static str]> {
+pub(crate) fn tool_package(package: &str) -> Option<&'static [&'static str]> {
     let package = package.to_ascii_lowercase();
     let package = package
         .split(['=', '@'])
@@ -628,6 +631,13 @@ fn repository(facts: &mut Facts, kind: RouteKind) {
 /// A package manager install: of the product, unless every package is a known tool.
 fn package_install(facts: &mut Facts, kind: RouteKind, packages: &[&str], programs: &Programs) {
     facts.kind = Some(kind);
+    facts.packages.extend(
+        packages
+            .iter()
+            .filter_map(|package| package_name(package))
+            .filter(|package| !facts.packages.contains(package))
+            .collect::<Vec<_>>(),
+    );
     let tools: Vec<&'static [&'static str]> = packages
         .iter()
         .filter(|package| !programs.contains(package))
@@ -644,6 +654,27 @@ fn package_install(facts: &mut Facts, kind: RouteKind, packages: &[&str], progra
         facts.installs_product = true;
         facts.asserts = Some(kind);
     }
+}
+
+/// The bare name of a package argument: `'httpie[socks]==3.2'` → `httpie`, `prettier@3` →
+/// `prettier`, `@scope/tool@1` → `@scope/tool`; `None` for paths, URLs and placeholders.
+pub(crate) fn package_name(argument: &str) -> Option<String> {
+    let word = argument.trim_matches(['\'', '"']);
+    let (scope, rest) = match word.strip_prefix('@') {
+        Some(rest) => ("@", rest),
+        None => ("", word),
+    };
+    let end = rest
+        .find(|c: char| matches!(c, '=' | '<' | '>' | '~' | '!' | '[' | '@' | ';' | ' ' | ':'))
+        .unwrap_or(rest.len());
+    let name = &rest[..end];
+    let valid = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '+' | '/'))
+        && (scope == "@" || !name.contains('/'))
+        && name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
+    valid.then(|| format!("{scope}{}", name.to_ascii_lowercase()))
 }
 
 /// The crate names of `cargo install`: positional words that are not option values.

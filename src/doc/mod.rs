@@ -1,7 +1,9 @@
 //! Install docs: loading a source into text ([`source`]), converting HTML ([`html`]), and
 //! parsing Markdown into a [`Doc`] of sections, code blocks, commands, routes and verification.
 //!
-//! Parsing is split by concern: [`markdown`] walks the Markdown events (headings, code blocks,
+//! Parsing is split by concern: [`normalize`] rewrites reStructuredText, YAML download pages,
+//! HTML tables, MkDocs tabs and admonitions and Hugo shortcodes into plain Markdown line for
+//! line, [`markdown`] walks the Markdown events (headings, code blocks,
 //! inline code, install.md lines, links), [`shell`] turns a code block's text into commands
 //! (prompts, continuations, heredocs, output lines), [`classify`] says what one command does
 //! (which package manager, which platform, which tools), [`routes`] groups commands into the
@@ -11,6 +13,8 @@
 mod classify;
 pub mod html;
 mod markdown;
+mod normalize;
+mod product;
 mod routes;
 mod shell;
 pub mod source;
@@ -20,6 +24,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+pub use product::Product;
 pub use source::{FrontMatter, LoadError, LoadOptions, LoadedDoc, Origin, load};
 
 /// A parsed install doc: everything the planner, the agents and `agent-install doc` need.
@@ -30,6 +35,9 @@ pub struct Doc {
     pub origin: Origin,
     /// The product: the front matter's `name`, else the first H1.
     pub name: Option<String>,
+    /// The product's likely names and repository, read from several signals (never run).
+    #[serde(default)]
+    pub product: Product,
     pub homepage: Option<String>,
     /// SHA-256 (hex) of the doc as loaded; plans record it to notice a changed doc.
     pub sha256: String,
@@ -452,7 +460,9 @@ pub struct Link {
 /// deciding that nothing can be installed from it is the caller's business.
 pub fn parse(loaded: &LoadedDoc) -> Doc {
     let file = loaded.citation_name();
-    let outline = markdown::outline(&loaded.text, loaded.first_line, &file);
+    let format = normalize::detect(&file, &loaded.text);
+    let text = normalize::to_markdown(&loaded.text, format);
+    let outline = markdown::outline(&text, loaded.first_line, &file);
     let front_matter = loaded.front_matter.clone().unwrap_or_default();
     let name = front_matter
         .name
@@ -462,7 +472,12 @@ pub fn parse(loaded: &LoadedDoc) -> Doc {
     let mut warnings = loaded.warnings.clone();
     warnings.extend(outline.warnings.iter().cloned());
 
-    let programs = verification::product_programs(name.as_deref(), &front_matter.verify, &outline);
+    let source_url = match &loaded.origin {
+        Origin::Url { requested, .. } => Some(requested.as_str()),
+        _ => None,
+    };
+    let product = product::identify(front_matter.name.as_deref(), source_url, &text, &outline);
+    let programs = verification::product_programs(&product, &front_matter.verify, &outline);
     let (verification, checks) = verification::collect(&front_matter.verify, &outline, &programs);
     let routes = routes::group(&outline, &programs, &checks);
     if outline.commands.is_empty() {
@@ -475,6 +490,7 @@ pub fn parse(loaded: &LoadedDoc) -> Doc {
         source: loaded.origin.to_string(),
         origin: loaded.origin.clone(),
         name,
+        product,
         homepage: front_matter.homepage.clone(),
         sha256: loaded.sha256.clone(),
         converted_from_html: loaded.converted_from_html,
@@ -490,6 +506,23 @@ pub fn parse(loaded: &LoadedDoc) -> Doc {
         install_links: outline.install_links,
         warnings,
     }
+}
+
+/// The program a check runs, as written (`rg`, `./target/release/rg`), looking through
+/// `which X`, `command -v X` and `type X`.
+pub fn check_program(command: &str) -> Option<String> {
+    verification::check_program(command)
+}
+
+/// Whether a command is a self-contained check of one program: `X --version`, `X -V`,
+/// `X version`, `X --help`, or a PATH lookup of X.
+pub fn is_version_check(command: &str) -> bool {
+    classify::version_check_program(command).is_some() || verification::is_lookup(command)
+}
+
+/// The packages an install command names (`apt-get install -y jq` → `jq`), versions removed.
+pub fn packages_installed_by(command: &str) -> Vec<String> {
+    classify::classify(command, Shell::Sh, &classify::Programs::default()).packages
 }
 
 /// A section path as shown to people: `ripgrep › Installation › Debian`.

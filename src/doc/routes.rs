@@ -683,7 +683,8 @@ mod tests {
 
     fn routes(text: &str) -> Vec<Route> {
         let outline = outline(text, 1, "t.md");
-        let programs = product_programs(outline.title.as_deref(), &[], &outline);
+        let product = crate::doc::product::identify(None, None, text, &outline);
+        let programs = product_programs(&product, &[], &outline);
         let (_, taken) = collect(&[], &outline, &programs);
         group(&outline, &programs, &taken)
     }

@@ -24,9 +24,9 @@ const LOOKUP_COMMANDS: &[&str] = &[
 ];
 
 /// Guesses the product's program names: the programs the front matter's checks run, the
-/// product's name, and `X --version` commands of programs that are no known tool.
+/// product's names ([`super::product`]), and `X --version` commands of programs that are no known tool.
 pub(crate) fn product_programs(
-    name: Option<&str>,
+    product: &super::Product,
     front_matter_verify: &[String],
     outline: &Outline,
 ) -> Programs {
@@ -36,14 +36,7 @@ pub(crate) fn product_programs(
             names.insert(program);
         }
     }
-    if let Some(name) = name {
-        let lower = name.trim().to_ascii_lowercase();
-        if !lower.is_empty() && !lower.contains(' ') {
-            names.insert(lower);
-        } else if !lower.is_empty() {
-            names.insert(lower.replace(' ', "-"));
-        }
-    }
+    names.extend(product.names.iter().cloned());
     for context in &outline.contexts {
         if let Some(program) = &context.version_program
             && !KNOWN_TOOLS.contains(&program.as_str())
@@ -52,6 +45,32 @@ pub(crate) fn product_programs(
         }
     }
     Programs { names }
+}
+
+/// The program a check runs, as written, looking through PATH lookups (`which X`).
+pub(crate) fn check_program(text: &str) -> Option<String> {
+    let commands = simple_commands(text);
+    let first = commands.first()?;
+    let words = first.program_words();
+    let program = program_of(first)?;
+    if LOOKUP_COMMANDS.contains(&program.as_str()) {
+        return words
+            .iter()
+            .skip(1)
+            .find(|word| !word.starts_with('-'))
+            .map(|word| word.to_string());
+    }
+    words.first().map(|word| word.to_string())
+}
+
+/// Whether a command only looks a program up on PATH (`command -v X`, `which X`).
+pub(crate) fn is_lookup(text: &str) -> bool {
+    let commands = simple_commands(text);
+    let [first] = commands.as_slice() else {
+        return false;
+    };
+    program_of(first).is_some_and(|program| LOOKUP_COMMANDS.contains(&program.as_str()))
+        && first.program_words().len() >= 2
 }
 
 /// Whether a command runs one of the product's programs, or looks one up on PATH.
@@ -208,7 +227,8 @@ mod tests {
     fn set(text: &str, front_matter: &[&str]) -> Vec<(String, VerificationOrigin)> {
         let outline = outline(text, 1, "t.md");
         let verify: Vec<String> = front_matter.iter().map(|s| s.to_string()).collect();
-        let programs = product_programs(outline.title.as_deref(), &verify, &outline);
+        let product = crate::doc::product::identify(None, None, text, &outline);
+        let programs = product_programs(&product, &verify, &outline);
         collect(&verify, &outline, &programs)
             .0
             .into_iter()

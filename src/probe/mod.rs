@@ -32,7 +32,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 pub use environment::{ContainerSignals, detect_ci, detect_container};
-pub use network::RegistryCheck;
+pub use network::{RegistryCheck, origin_of, unreachable_origins};
 pub use os_release::{Distro, DistroFamily};
 pub use python::{PythonFacts, PythonInterpreter};
 pub use system::{DiskSpace, Libc, LibcFamily, Memory, Sudo, UserFacts};

@@ -103,6 +103,46 @@ pub async fn check(timeout: Duration) -> Vec<RegistryCheck> {
     futures_util::future::join_all(checks).await
 }
 
+/// The hosts among `urls` (`scheme://host[:port]` origins) that give no HTTP answer within
+/// `timeout`, asked all at once. A route that downloads from one of them cannot work here;
+/// knowing it first skips the route in milliseconds instead of after its retries time out.
+pub async fn unreachable_origins(origins: &[String], timeout: Duration) -> Vec<String> {
+    let Ok(client) = reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("agent-install/", env!("CARGO_PKG_VERSION"), " (probe)"))
+        .build()
+    else {
+        return Vec::new();
+    };
+    let checks = origins.iter().map(|origin| {
+        let client = client.clone();
+        async move {
+            let answered = client.head(origin.as_str()).send().await.is_ok();
+            (!answered).then(|| origin.clone())
+        }
+    });
+    futures_util::future::join_all(checks)
+        .await
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+/// The origin (`https://host:port`) of a URL, for [`unreachable_origins`].
+pub fn origin_of(url: &str) -> Option<String> {
+    let parsed = reqwest::Url::parse(url).ok()?;
+    let host = parsed.host_str()?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return None;
+    }
+    Some(match parsed.port() {
+        Some(port) => format!("{}://{host}:{port}/", parsed.scheme()),
+        None => format!("{}://{host}/", parsed.scheme()),
+    })
+}
+
 /// A short reason: reqwest's top-level message is generic ("error sending request"), the
 /// innermost cause names the problem (DNS, refused, certificate).
 fn describe(error: &reqwest::Error) -> String {
