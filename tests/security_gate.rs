@@ -173,3 +173,63 @@ fn front_matter_and_flag_checks_are_refused_before_the_rehearsal_starts() {
         canary.requests()
     );
 }
+
+/// FIFOs, sockets and devices given as a doc exit 3 at once (a FIFO with no writer used to
+/// block forever); a missing or special `--policy` file is a usage error (2).
+#[test]
+fn special_files_as_docs_exit_3_and_a_missing_policy_file_exits_2() {
+    let work = tempfile::tempdir().expect("temp dir");
+    let fifo = work.path().join("doc.md");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(status.success());
+    let socket_path = work.path().join("doc.sock");
+    let _socket = std::os::unix::net::UnixListener::bind(&socket_path).expect("bind a socket");
+    for special in [
+        fifo.as_path(),
+        socket_path.as_path(),
+        Path::new("/dev/zero"),
+    ] {
+        for subcommand in ["doc", "run", "plan"] {
+            let mut command = agent_install();
+            command
+                .arg(subcommand)
+                .arg(special)
+                .timeout(std::time::Duration::from_secs(20));
+            let output = run_expecting(&mut command, 3);
+            assert!(
+                output.stderr.contains("not a regular file") && output.stderr.contains("hint:"),
+                "{subcommand} {}: {}",
+                special.display(),
+                output.stderr
+            );
+        }
+    }
+
+    let doc = doc_with_front_matter_check(work.path(), "true --version");
+    let missing = work.path().join("missing.toml");
+    for policy in [missing.as_path(), fifo.as_path()] {
+        for subcommand in ["run", "plan"] {
+            let mut command = agent_install();
+            command
+                .arg(subcommand)
+                .arg(&doc)
+                .arg("--policy")
+                .arg(policy)
+                .timeout(std::time::Duration::from_secs(20));
+            if subcommand == "run" {
+                command.args(["--sandbox", "dry-run"]);
+            }
+            let output = run_expecting(&mut command, 2);
+            assert!(
+                output.stderr.contains("could not read the policy file")
+                    && output.stderr.contains("hint:"),
+                "{subcommand} --policy {}: {}",
+                policy.display(),
+                output.stderr
+            );
+        }
+    }
+}
