@@ -233,3 +233,48 @@ fn special_files_as_docs_exit_3_and_a_missing_policy_file_exits_2() {
         }
     }
 }
+
+/// The environment a command sees: PATH, HOME, USER, the locale, proxies and what `--env`
+/// passes — not the caller's whole environment (a database URL with its password in it has a
+/// name no list of secret names catches).
+#[test]
+fn commands_get_a_clean_environment_not_the_callers() {
+    if !is_root() {
+        eprintln!("skipped: the overlay sandbox needs root");
+        return;
+    }
+    let temp = tempfile::tempdir().expect("temp dir");
+    let seen = |extra: &[&str]| -> String {
+        let mut command = agent_install();
+        command
+            .args(["sandbox", "exec"])
+            .args(extra)
+            .args(["--", "env"])
+            .env("TMPDIR", temp.path())
+            .env("DATABASE_URL", "postgres://admin:hunter2@db.invalid/app")
+            .env("PROJECT_SETTING", "private")
+            .env("LC_TIME", "C.UTF-8")
+            .env("https_proxy", "http://proxy.invalid:3128");
+        run_expecting(&mut command, 0).stdout
+    };
+    for base in [&[][..], &["--base", "debian-bookworm"][..]] {
+        let environment = seen(base);
+        assert!(!environment.contains("hunter2"), "{base:?}: {environment}");
+        assert!(!environment.contains("PROJECT_SETTING"), "{environment}");
+        assert!(environment.contains("\nPATH=") || environment.starts_with("PATH="));
+        assert!(environment.contains("HOME="), "{environment}");
+        assert!(
+            environment.contains("https_proxy=http://proxy.invalid:3128"),
+            "{environment}"
+        );
+        let mut passed = base.to_vec();
+        passed.extend(["--env", "DATABASE_URL"]);
+        let environment = seen(&passed);
+        assert!(
+            environment.contains("DATABASE_URL=postgres://admin:hunter2@db.invalid/app"),
+            "{environment}"
+        );
+    }
+    // On the host root the locale comes through as the caller set it.
+    assert!(seen(&[]).contains("LC_TIME=C.UTF-8"));
+}
