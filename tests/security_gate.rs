@@ -278,3 +278,53 @@ fn commands_get_a_clean_environment_not_the_callers() {
     // On the host root the locale comes through as the caller set it.
     assert!(seen(&[]).contains("LC_TIME=C.UTF-8"));
 }
+
+/// The egress fence: one local server allowed, one not, and a process that ignores the proxy
+/// settings (a raw socket in Python) reaches nothing; every request is listed.
+#[test]
+fn the_egress_fence_lets_only_allowed_hosts_through_its_proxy() {
+    if !is_root() {
+        eprintln!("skipped: the fence needs root (it enters the sandbox's network namespace)");
+        return;
+    }
+    let files = tempfile::tempdir().expect("temp dir");
+    std::fs::write(files.path().join("ok.txt"), "fenced hello\n").expect("write");
+    let allowed = FileServer::serve(files.path());
+    let blocked = FileServer::serve(files.path());
+    let temp = tempfile::tempdir().expect("temp dir");
+    let script = format!(
+        "curl -s {}; curl -sf {} || echo BLOCKED; \
+         python3 -c 'import socket; socket.create_connection((\"127.0.0.1\", {}), 3)' 2>/dev/null \
+         && echo RAW-REACHED || echo RAW-REFUSED",
+        allowed.url("/ok.txt"),
+        blocked.url("/ok.txt"),
+        blocked.port()
+    );
+    let mut command = agent_install();
+    command
+        .args(["sandbox", "exec", "--allow-host"])
+        .arg(format!("127.0.0.1:{}", allowed.port()))
+        .args(["--", &script])
+        .env("TMPDIR", temp.path());
+    let output = run_expecting(&mut command, 0);
+    assert!(output.stdout.contains("fenced hello"), "{}", output.stdout);
+    assert!(output.stdout.contains("BLOCKED"), "{}", output.stdout);
+    assert!(output.stdout.contains("RAW-REFUSED"), "{}", output.stdout);
+    assert_eq!(allowed.requests().len(), 1, "{:?}", allowed.requests());
+    assert!(blocked.requests().is_empty(), "{:?}", blocked.requests());
+    assert!(
+        output
+            .stderr
+            .contains(&format!("network: contacted 127.0.0.1:{}", allowed.port())),
+        "{}",
+        output.stderr
+    );
+    assert!(
+        output
+            .stderr
+            .contains(&format!("network: blocked 127.0.0.1:{}", blocked.port())),
+        "{}",
+        output.stderr
+    );
+    common::assert_no_leftovers(temp.path());
+}
