@@ -269,6 +269,11 @@ pub struct SandboxExecArgs {
     /// Network inside the sandbox.
     #[arg(long, value_name = "on|off", value_parser = ["on", "off"])]
     pub network: Option<String>,
+    /// Fence the network: the sandbox gets its own network namespace whose only way out is a
+    /// proxy that lets only these hosts through (`host`, `*.domain`, `host:port`; repeatable).
+    /// Every request is listed after the command.
+    #[arg(long = "allow-host", value_name = "HOST")]
+    pub allow_host: Vec<String>,
     /// Keep the changes (the overlay upper dir) in DIR instead of discarding them.
     #[arg(long, value_name = "DIR")]
     pub keep: Option<std::path::PathBuf>,

@@ -129,6 +129,7 @@ async fn run_with(
         step: 0,
         state_version: 0,
         failed_at: Vec::new(),
+        approved_checks: Vec::new(),
         plan: None,
         cached: None,
         cached_detail: String::new(),
@@ -206,6 +207,9 @@ struct Loop<'a> {
     /// version is not run again (loop detection).
     state_version: u64,
     failed_at: Vec<(String, u64)>,
+    /// Verification commands that passed the policy ([`replay::gate`]) in this run: each is
+    /// asked about once, and none runs before it passed.
+    approved_checks: Vec<String>,
     /// Set when a cached plan verified: the agent record of the run that made it, and where
     /// the plan came from (for the `plan_source` event).
     cached: Option<PlanAgent>,
@@ -272,6 +276,14 @@ impl Loop<'_> {
             summary: describe_facts(&facts),
         });
         let verification = verification_commands(self.doc, &self.settings.extra_verification);
+        // Every check passes the policy before anything runs: a check is a command like any
+        // other, whether the doc, its front matter, a derivation or --verify supplied it.
+        for (index, command) in verification.iter().enumerate() {
+            let what = format!("verification check {}", index + 1);
+            self.approve_check(command, &what).map_err(|message| {
+                ending(Outcome::Refused, format!("nothing was run: {message}"))
+            })?;
+        }
         if self.replay_cached_plan(sandbox, &verification)? {
             return Ok(verification);
         }
@@ -360,6 +372,18 @@ impl Loop<'_> {
                     });
                 }
                 Action::Verify { command, expect } => {
+                    if let Err(message) = self.approve_check(&command, "the agent's check") {
+                        self.outputs.emit(Event::Warning {
+                            message: message.clone(),
+                        });
+                        self.history.push(Record {
+                            action: Action::Verify { command, expect },
+                            result: ActionResult::Denied {
+                                reasons: vec![message],
+                            },
+                        });
+                        continue;
+                    }
                     let check =
                         self.verify_one(sandbox, &command, self.rehearsal_target().name())?;
                     let result = match check {
@@ -445,13 +469,14 @@ impl Loop<'_> {
         };
         // The policy may have changed since (another --policy, --sandbox host): the cached
         // steps pass it like the agent's would.
-        let steps = match replay::approve(
+        let approved = match replay::approve(
             &hit.plan.steps,
+            verification,
             &self.settings.policy,
             self.rehearsal_target(),
             self.settings.interaction,
         ) {
-            Ok(steps) => steps,
+            Ok(approved) => approved,
             Err(message) => {
                 self.outputs.emit(Event::Warning {
                     message: format!(
@@ -472,7 +497,7 @@ impl Loop<'_> {
         };
         let outputs = &mut *self.outputs;
         let replayed = tokio::task::block_in_place(|| {
-            replay::replay(&steps, verification, sandbox, &options, &mut |event| {
+            replay::replay(&approved, sandbox, &options, &mut |event| {
                 outputs.emit(event)
             })
         })
@@ -515,7 +540,7 @@ impl Loop<'_> {
             .plan
             .steps
             .iter()
-            .zip(&steps)
+            .zip(approved.steps())
             .map(|(cached, approved)| VerifiedStep {
                 command: cached.command.clone(),
                 purpose: cached.purpose.clone(),
@@ -856,6 +881,8 @@ impl Loop<'_> {
         if self.settings.interrupted.load(Ordering::SeqCst) {
             return Err(ending(Outcome::Interrupted, "interrupted"));
         }
+        self.approve_check(command, "a verification check")
+            .map_err(|message| ending(Outcome::Refused, message))?;
         let outputs = &mut *self.outputs;
         tokio::task::block_in_place(|| {
             replay::verify(
@@ -867,6 +894,27 @@ impl Loop<'_> {
             )
         })
         .map_err(|error| sandbox_ending(&error))
+    }
+
+    /// Passes a verification command through the policy for the rehearsal's target, once per
+    /// run. `Err` is the refusal message.
+    fn approve_check(&mut self, command: &str, what: &str) -> Result<(), String> {
+        if self
+            .approved_checks
+            .iter()
+            .any(|approved| approved == command)
+        {
+            return Ok(());
+        }
+        replay::gate(
+            command,
+            what,
+            &self.settings.policy,
+            self.rehearsal_target(),
+            self.settings.interaction,
+        )?;
+        self.approved_checks.push(command.to_string());
+        Ok(())
     }
 
     /// Reads the facts the agent plans with from inside the sandbox: the rehearsal may run on
@@ -1056,13 +1104,14 @@ impl Loop<'_> {
             .unwrap_or_default();
         // Check every step against the host policy before the first one runs, so a refusal
         // never leaves the target half-installed.
-        let steps = match replay::approve(
+        let approved = match replay::approve(
             &steps,
+            &verification,
             &self.settings.policy,
             Target::Host,
             self.settings.interaction,
         ) {
-            Ok(steps) => steps,
+            Ok(approved) => approved,
             Err(message) => return ending(Outcome::Refused, format!("not applied: {message}")),
         };
         let mut config = SandboxConfig::new(sandbox::Backend::Host);
@@ -1082,13 +1131,9 @@ impl Loop<'_> {
         };
         let outputs = &mut *self.outputs;
         let replayed = tokio::task::block_in_place(|| {
-            replay::replay(
-                &steps,
-                &verification,
-                target.as_mut(),
-                &options,
-                &mut |event| outputs.emit(event),
-            )
+            replay::replay(&approved, target.as_mut(), &options, &mut |event| {
+                outputs.emit(event)
+            })
         });
         let _ = tokio::task::block_in_place(|| target.discard());
         let replayed = match replayed {
@@ -1104,7 +1149,7 @@ impl Loop<'_> {
                 Outcome::Error,
                 format!(
                     "`{}` passed in the rehearsal but {outcome} on this machine",
-                    steps[index].command
+                    approved.steps()[index].command
                 ),
             ),
             ReplayEnding::VerificationFailed { failures } => ending(

@@ -8,6 +8,7 @@ use std::path::Path;
 
 use agent_install::event::{Event, StepChange};
 use agent_install::plan::PlanStep;
+use agent_install::policy::{Interaction, Policy, Target};
 use agent_install::replay::{self, ReplayEnding, ReplayOptions};
 use agent_install::sandbox::{self, Backend, Sandbox, SandboxConfig};
 use sandbox_support::*;
@@ -35,11 +36,22 @@ fn replay_collecting(
     options: &ReplayOptions,
 ) -> (replay::Replayed, Vec<Event>) {
     let verification: Vec<String> = verification.iter().map(|text| text.to_string()).collect();
+    // Only an approved plan replays: the sandbox policy with --yes lets these test steps run.
+    let yes = Interaction {
+        terminal: false,
+        yes: true,
+    };
+    let approved = replay::approve(
+        steps,
+        &verification,
+        &Policy::default(),
+        Target::Sandbox,
+        yes,
+    )
+    .expect("the sandbox policy allows the test steps");
     let mut events = Vec::new();
-    let replayed = replay::replay(steps, &verification, sandbox, options, &mut |event| {
-        events.push(event)
-    })
-    .expect("the sandbox works");
+    let replayed = replay::replay(&approved, sandbox, options, &mut |event| events.push(event))
+        .expect("the sandbox works");
     (replayed, events)
 }
 

@@ -161,8 +161,14 @@ pub async fn run(args: ApplyArgs) -> Result<ExitStatus, Error> {
     } else {
         Target::Sandbox
     };
-    let steps = match replay::approve(&plan.steps, &policy, target, interaction) {
-        Ok(steps) => steps,
+    let approved = match replay::approve(
+        &plan.steps,
+        &plan.verification,
+        &policy,
+        target,
+        interaction,
+    ) {
+        Ok(approved) => approved,
         Err(message) => {
             let status = finish(
                 &mut outputs,
@@ -203,13 +209,9 @@ pub async fn run(args: ApplyArgs) -> Result<ExitStatus, Error> {
         ..ReplayOptions::new(target_name)
     };
     let replayed = tokio::task::block_in_place(|| {
-        replay::replay(
-            &steps,
-            &plan.verification,
-            session.as_mut(),
-            &replay_options,
-            &mut |event| outputs.emit(event),
-        )
+        replay::replay(&approved, session.as_mut(), &replay_options, &mut |event| {
+            outputs.emit(event)
+        })
     });
     let discarded = tokio::task::block_in_place(|| session.discard());
     watcher.abort();
@@ -245,7 +247,7 @@ pub async fn run(args: ApplyArgs) -> Result<ExitStatus, Error> {
                     format!(
                         "step {} `{}` {outcome}; the steps after it did not run{}",
                         index + 1,
-                        steps[index].command,
+                        approved.steps()[index].command,
                         if on_host {
                             " (the steps before it stay applied)"
                         } else {

@@ -364,13 +364,14 @@ fn replay_plan(
             message: format!("{path}: {message}"),
         }
     };
-    let steps = match replay::approve(
+    let approved = match replay::approve(
         &plan.steps,
+        &plan.verification,
         &settings.policy,
         Target::Sandbox,
         settings.interaction,
     ) {
-        Ok(steps) => steps,
+        Ok(approved) => approved,
         Err(message) => {
             return Err(finish(
                 outputs,
@@ -386,13 +387,9 @@ fn replay_plan(
         ..ReplayOptions::new("sandbox")
     };
     let replayed = tokio::task::block_in_place(|| {
-        replay::replay(
-            &steps,
-            &plan.verification,
-            sandbox,
-            &options,
-            &mut |event| outputs.emit(event),
-        )
+        replay::replay(&approved, sandbox, &options, &mut |event| {
+            outputs.emit(event)
+        })
     });
     let replayed = match replayed {
         Ok(replayed) => replayed,
@@ -412,7 +409,7 @@ fn replay_plan(
             finish(
                 outputs,
                 Outcome::Verified,
-                format!("replayed {} step(s) and verified", steps.len()),
+                format!("replayed {} step(s) and verified", approved.steps().len()),
             );
             Ok(())
         }
@@ -423,7 +420,7 @@ fn replay_plan(
                 "step {} `{}` {outcome}; the plan no longer works on this base \
                  (build from the doc again to let the agent adapt)",
                 index + 1,
-                steps[index].command
+                approved.steps()[index].command
             ),
         )),
         ReplayEnding::VerificationFailed { failures } => Err(finish(

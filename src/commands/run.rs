@@ -106,12 +106,26 @@ pub(super) fn load_policy(path: Option<&std::path::Path>) -> Result<Policy, Erro
     let Some(path) = path else {
         return Ok(Policy::default());
     };
-    let text = std::fs::read_to_string(path).map_err(|error| {
-        Error::io(
-            format!("could not read the policy file {}", path.display()),
-            error,
+    // The policy file is an argument the user chose: a missing or unreadable one is a usage
+    // error (2), and a FIFO or device is refused before it could block the read.
+    let unreadable = |reason: String| {
+        Error::usage(
+            format!(
+                "could not read the policy file {}: {reason}",
+                path.display()
+            ),
+            Some(
+                "check the path given to --policy (a TOML file; see the README's policy section)"
+                    .to_string(),
+            ),
         )
-    })?;
+    };
+    match std::fs::metadata(path) {
+        Ok(metadata) if metadata.is_file() => {}
+        Ok(_) => return Err(unreadable("it is not a regular file".to_string())),
+        Err(error) => return Err(unreadable(error.to_string())),
+    }
+    let text = std::fs::read_to_string(path).map_err(|error| unreadable(error.to_string()))?;
     Policy::from_toml(&text).map_err(|error| {
         Error::usage(
             format!("the policy file {} is invalid: {error}", path.display()),

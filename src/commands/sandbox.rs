@@ -34,6 +34,8 @@ struct ResultEvent<'a> {
     delta: Option<&'a Delta>,
     export: Option<&'a ExportSummary>,
     kept: Option<&'a [std::path::PathBuf]>,
+    /// Requests through the egress fence, by host and port (empty without one).
+    network: &'a [sandbox::egress::NetworkRequest],
 }
 
 #[derive(Debug, Serialize)]
@@ -93,6 +95,12 @@ fn config_for(args: &SandboxExecArgs) -> Result<SandboxConfig, Error> {
         profile: args.profile.clone(),
         env: args.env.clone(),
     })?;
+    if !args.allow_host.is_empty() {
+        config.egress = Some(sandbox::egress::EgressRules {
+            allow: args.allow_host.clone(),
+            deny: Vec::new(),
+        });
+    }
     if let Some(timeout) = &args.timeout {
         config.limits.timeout = profile::parse_timeout(timeout).map_err(|reason| {
             Error::usage(
@@ -155,6 +163,7 @@ fn run_blocking(args: &SandboxExecArgs, interrupted: &AtomicBool) -> Result<Outc
     };
     // Dropping `session` on any early return below discards it (processes, temp dirs).
     let observation = session.exec(&request, &mut print_line)?;
+    let network = sandbox::egress::summarize(&session.network_requests());
     let delta = if session.tracks_changes() {
         let mut delta = session.delta()?;
         if args.all {
@@ -183,6 +192,7 @@ fn run_blocking(args: &SandboxExecArgs, interrupted: &AtomicBool) -> Result<Outc
             delta: delta.as_ref(),
             export: export.as_ref(),
             kept: kept.as_deref(),
+            network: &network,
         };
         let text = serde_json::to_string(&event)
             .map_err(|error| Error::Other(anyhow::anyhow!("serializing the result: {error}")))?;
@@ -194,6 +204,19 @@ fn run_blocking(args: &SandboxExecArgs, interrupted: &AtomicBool) -> Result<Outc
             observation.outcome(),
             observation.duration.as_secs_f64()
         );
+        for request in &network {
+            summary.push_str(&format!(
+                "network: {} {}:{} ({} bytes)\n",
+                if request.allowed {
+                    "contacted"
+                } else {
+                    "blocked"
+                },
+                request.host,
+                request.port,
+                request.bytes
+            ));
+        }
         if let Some(delta) = &delta {
             summary.push_str(&delta.render(50));
         }

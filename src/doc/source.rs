@@ -168,6 +168,9 @@ pub enum LoadError {
     FileNotFound { path: PathBuf },
     #[error("`{}` is a directory, not a doc file", path.display())]
     NotAFile { path: PathBuf },
+    /// A FIFO, socket or device: reading one can block forever or never end.
+    #[error("`{}` is a {kind}, not a regular file", path.display())]
+    NotARegularFile { path: PathBuf, kind: &'static str },
     #[error("`{url}` is not a valid URL: {reason}")]
     InvalidUrl { url: String, reason: String },
     #[error("`{url}` uses the unsupported scheme `{scheme}://`")]
@@ -255,6 +258,9 @@ impl LoadError {
             }
             LoadError::NotAFile { .. } => {
                 "pass the doc file inside it (for example its README.md or INSTALL.md)".into()
+            }
+            LoadError::NotARegularFile { .. } => {
+                "save the doc to a file and pass that, or pipe it in and pass `-`".into()
             }
             LoadError::InvalidUrl { .. } => {
                 "check the URL (for example `https://host/path/INSTALL.md`)".into()
@@ -421,8 +427,15 @@ async fn load_file(
     if metadata.is_dir() {
         return Err(LoadError::NotAFile { path: path.into() });
     }
-    // Regular files say their size up front; pipes and devices are caught while reading.
-    if metadata.is_file() && metadata.len() > options.max_bytes {
+    // A FIFO with no writer blocks `open` forever, and a device may never end: only regular
+    // files are docs (stdin, `-`, is the way to stream one).
+    if let Some(kind) = special_file_kind(&metadata) {
+        return Err(LoadError::NotARegularFile {
+            path: path.into(),
+            kind,
+        });
+    }
+    if metadata.len() > options.max_bytes {
         return Err(LoadError::TooLarge {
             source_name: name,
             size: Some(metadata.len()),
@@ -432,6 +445,25 @@ async fn load_file(
     let file = tokio::fs::File::open(path).await.map_err(io_error)?;
     let bytes = read_bounded(file, &name, Some(&name), options.max_bytes).await?;
     decode_doc(&bytes, origin, &name, has_html_extension(path))
+}
+
+/// What a non-regular file is, for the error; `None` for a regular file.
+fn special_file_kind(metadata: &std::fs::Metadata) -> Option<&'static str> {
+    use std::os::unix::fs::FileTypeExt;
+    let kind = metadata.file_type();
+    if kind.is_file() {
+        None
+    } else if kind.is_fifo() {
+        Some("FIFO (named pipe)")
+    } else if kind.is_socket() {
+        Some("socket")
+    } else if kind.is_char_device() {
+        Some("character device")
+    } else if kind.is_block_device() {
+        Some("block device")
+    } else {
+        Some("special file")
+    }
 }
 
 async fn load_catalog_entry(entry: &Entry, options: &LoadOptions) -> Result<LoadedDoc, LoadError> {

@@ -404,7 +404,7 @@ impl Policy {
             let mut finding = Finding {
                 rule: hit.rule.id.to_string(),
                 class: Some(class),
-                decision: self.decision(class, target),
+                decision: self.rule_decision(hit.rule, target),
                 reason: hit.reason(),
                 command: command_text,
                 allowed_by: None,
@@ -437,6 +437,20 @@ impl Policy {
             decision,
             findings,
         }
+    }
+
+    /// The decision for a rule's finding: its class's, except that a rule in
+    /// [`ASKED_IN_SANDBOX`] is asked about in the sandbox unless a policy file changed its
+    /// class's sandbox decision.
+    fn rule_decision(&self, rule: &Rule, target: Target) -> Decision {
+        let decision = self.decision(rule.class, target);
+        if target == Target::Sandbox
+            && ASKED_IN_SANDBOX.contains(&rule.id)
+            && decision == rule.class.default_decision(Target::Sandbox)
+        {
+            return decision.max(Decision::Ask);
+        }
+        decision
     }
 
     /// The allow pattern that waives an "ask" about command `index`, if any. Patterns match one
@@ -504,6 +518,11 @@ impl Policy {
         findings
     }
 }
+
+/// Rules asked about in the sandbox too, although their class is allowed there: a shell
+/// start-up file written in the rehearsal runs at once in the verification's login shell (and
+/// in every shell after the apply), so what the rehearsal contains does not contain it.
+const ASKED_IN_SANDBOX: &[&str] = &["write-shell-startup"];
 
 /// Invariant: `RiskClass::ALL` lists the variants in declaration order (a test checks it), so
 /// the discriminant is the index into the decision tables.

@@ -312,6 +312,11 @@ impl Helper {
     }
 
     /// The helper's process id and the sandbox init's (as seen from here).
+    /// The command server's process id (PID 1 of the sandbox), as this process sees it.
+    pub(crate) fn init_pid(&self) -> Option<i32> {
+        self.init_pid
+    }
+
     pub(crate) fn process_ids(&self) -> Vec<u32> {
         let mut ids = vec![self.child.id()];
         ids.extend(self.init_pid.and_then(|pid| u32::try_from(pid).ok()));

@@ -42,6 +42,11 @@ pub struct SandboxConfig {
     /// The lower layer: `/` for the host's root, or a root filesystem directory.
     pub base: PathBuf,
     pub network: Network,
+    /// The egress fence: with the network on, the sandbox gets its own network namespace whose
+    /// only way out is a proxy that lets these hosts through ([`super::egress`]). `None`: the
+    /// host's network as it is. Root only (the proxy enters the namespace); a rootless
+    /// sandbox keeps the host's network.
+    pub egress: Option<super::egress::EgressRules>,
     /// Variables passed in even though their names look secret (`--env NAME`).
     pub env_passthrough: Vec<String>,
     /// Start from the host's (filtered) environment; otherwise from a minimal one. `None`: yes
@@ -74,6 +79,7 @@ impl SandboxConfig {
             backend,
             base: PathBuf::from("/"),
             network: Network::On,
+            egress: None,
             env_passthrough: Vec::new(),
             inherit_environment: None,
             carry_host_trust: true,

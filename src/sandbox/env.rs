@@ -4,6 +4,13 @@
 //! whose names look like credentials are dropped, as are sockets to the user's agents (ssh, gpg,
 //! the session bus), which would hand out keys without any secret in the environment. Installers
 //! must not prompt, so `DEBIAN_FRONTEND=noninteractive` is always set.
+//!
+//! Even a sandbox that inherits from the caller gets only the variables that say where things
+//! are and how to talk ([`KEPT_NAMES`]: PATH, HOME, USER, the locale, the proxy and trust
+//! settings, the toolchains' home directories), never the whole environment: a database URL
+//! with its password, a registry URL with a token in it, or a project's settings have names
+//! that no list of secret names catches, and an install needs none of them. `--env NAME` and
+//! the profile's `env` pass more by name.
 
 /// `PATH` for a root filesystem that is not the host's.
 pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -21,6 +28,39 @@ const PROXY_NAMES: &[&str] = &[
     "NO_PROXY",
     "ALL_PROXY",
 ];
+
+/// What a sandbox that inherits the caller's environment keeps of it (besides [`PROXY_NAMES`],
+/// `LC_*` and what is passed by name): where things are and how to talk, no data.
+const KEPT_NAMES: &[&str] = &[
+    "PATH",
+    "HOME",
+    "USER",
+    "LOGNAME",
+    "LANG",
+    "LANGUAGE",
+    "TZ",
+    // Trust settings: behind a TLS-inspecting proxy nothing downloads without them.
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "REQUESTS_CA_BUNDLE",
+    "CURL_CA_BUNDLE",
+    "PIP_CERT",
+    "NODE_EXTRA_CA_CERTS",
+    "CARGO_HTTP_CAINFO",
+    // Where the caller's toolchains live: PATH points into them, and their tools read these.
+    "CARGO_HOME",
+    "RUSTUP_HOME",
+    "GOPATH",
+    "GOROOT",
+    "PYENV_ROOT",
+    "NVM_DIR",
+    "JAVA_HOME",
+];
+
+/// Whether a sandbox that inherits the environment keeps the variable `name`.
+fn kept(name: &str) -> bool {
+    KEPT_NAMES.contains(&name) || PROXY_NAMES.contains(&name) || name.starts_with("LC_")
+}
 
 /// Variables that give access to credentials without containing one.
 const AGENT_SOCKETS: &[&str] = &[
@@ -80,7 +120,8 @@ pub fn build(plan: &EnvironmentPlan<'_>, source: &[(String, String)]) -> Vec<(St
             if name.is_empty() || name.contains('=') {
                 continue;
             }
-            let hidden = is_secret_name(name) || AGENT_SOCKETS.contains(&name.as_str());
+            let hidden =
+                is_secret_name(name) || AGENT_SOCKETS.contains(&name.as_str()) || !kept(name);
             if hidden && !passed_by_name(name) {
                 continue;
             }
@@ -141,6 +182,10 @@ mod tests {
             ("https_proxy", "http://proxy:3128"),
             ("CARGO_HOME", "/root/.cargo"),
             ("DEBIAN_FRONTEND", "dialog"),
+            ("DATABASE_URL", "postgres://admin:hunter2@db/app"),
+            ("PIP_INDEX_URL", "https://user:pass@index.example/simple"),
+            ("LC_ALL", "C.UTF-8"),
+            ("USER", "root"),
         ]
         .into_iter()
         .map(|(name, value)| (name.to_string(), value.to_string()))
@@ -173,6 +218,23 @@ mod tests {
         assert_eq!(get(&environment, "PATH"), Some("/host/bin:/usr/bin"));
         assert_eq!(get(&environment, "DEBIAN_FRONTEND"), Some("noninteractive"));
         assert_eq!(get(&environment, "https_proxy"), Some("http://proxy:3128"));
+        // Not the whole environment: what no secret-name list catches stays out too.
+        assert_eq!(get(&environment, "DATABASE_URL"), None);
+        assert_eq!(get(&environment, "PIP_INDEX_URL"), None);
+        assert_eq!(get(&environment, "CARGO_HOME"), Some("/root/.cargo"));
+        assert_eq!(get(&environment, "LC_ALL"), Some("C.UTF-8"));
+        assert_eq!(get(&environment, "USER"), Some("root"));
+        let passed = vec!["DATABASE_URL".to_string()];
+        let plan = EnvironmentPlan {
+            inherit: true,
+            passthrough: &passed,
+            home: "/root",
+        };
+        let environment = build(&plan, &source());
+        assert_eq!(
+            get(&environment, "DATABASE_URL"),
+            Some("postgres://admin:hunter2@db/app")
+        );
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //!
 //! - [`overlay`]: a copy-on-write rehearsal. A helper process (this binary re-executed with a
 //!   hidden argument, see [`holder`]) enters new mount and PID namespaces (and a network
-//!   namespace with `--network off`; a user namespace when not root), mounts overlayfs with the
+//!   namespace with `--network off` or an egress fence, see [`egress`]; a user namespace when
+//!   not root), mounts overlayfs with the
 //!   host root or a base rootfs as the lower layer, pivots into it and then executes commands on
 //!   request. The host is never written: the upper directories *are* the delta.
 //! - [`host`]: the same command server without namespaces, on the machine itself. Only when the
@@ -47,6 +48,7 @@
 pub mod config;
 pub mod delta;
 pub mod dry_run;
+pub mod egress;
 pub mod env;
 pub mod export;
 pub mod holder;
@@ -283,6 +285,17 @@ pub trait Sandbox: Send {
     /// Ends the session but keeps its change layers in `destination` (each an overlayfs upper
     /// directory, usable as a lower layer); see [`overlay::OverlaySandbox::keep`].
     fn keep(self: Box<Self>, destination: &Path) -> Result<Vec<PathBuf>, SandboxError>;
+
+    /// The network requests through the egress fence since the last call ([`egress`]); empty
+    /// for a sandbox without one.
+    fn network_requests(&mut self) -> Vec<egress::NetworkRequest> {
+        Vec::new()
+    }
+
+    /// Whether commands reach the network only through the egress fence.
+    fn fenced(&self) -> bool {
+        false
+    }
 }
 
 /// Starts a session as configured. Fails with [`SandboxError::Unavailable`] when the backend

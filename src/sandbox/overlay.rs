@@ -15,6 +15,7 @@ use super::cleanup::{self, remove_tree};
 use super::client::{self, Helper};
 use super::config::SandboxConfig;
 use super::delta::{self, Delta, IdMap, MountChanges};
+use super::egress::{NetworkRequest, PROXY_PORT, Proxy};
 use super::env::{self, EnvironmentPlan};
 use super::export::{self, ExportSummary};
 use super::layout::{self, HOST_FILES, Lower, PlannedMount};
@@ -65,6 +66,8 @@ pub struct OverlaySandbox {
     next_sequence: u64,
     interrupter: Interrupter,
     ca_bundle: Option<PathBuf>,
+    /// The egress fence's proxy, when the sandbox has one.
+    proxy: Option<Proxy>,
     finished: bool,
 }
 
@@ -174,6 +177,33 @@ impl OverlaySandbox {
             }
         });
 
+        // The fence needs to enter the sandbox's network namespace, which a caller outside the
+        // sandbox's user namespace cannot: rootless sandboxes keep the host's network.
+        let proxy = match &config.egress {
+            Some(rules) if config.network == Network::On && !privileges.create_user_namespace => {
+                Some(Proxy::new(rules.clone()))
+            }
+            _ => None,
+        };
+        if proxy.is_some() {
+            let address = format!("http://127.0.0.1:{PROXY_PORT}");
+            environment.retain(|(name, _)| {
+                !matches!(
+                    name.to_ascii_lowercase().as_str(),
+                    "http_proxy" | "https_proxy" | "all_proxy" | "ftp_proxy" | "no_proxy"
+                )
+            });
+            for name in [
+                "http_proxy",
+                "https_proxy",
+                "HTTP_PROXY",
+                "HTTPS_PROXY",
+                "all_proxy",
+            ] {
+                environment.push((name.to_string(), address.clone()));
+            }
+            environment.sort();
+        }
         let mut sandbox = OverlaySandbox {
             helper_program,
             session_dir,
@@ -189,6 +219,7 @@ impl OverlaySandbox {
             next_sequence: 0,
             interrupter: Interrupter::new(),
             ca_bundle,
+            proxy,
             finished: false,
             config,
         };
@@ -259,7 +290,7 @@ impl OverlaySandbox {
                     })
                     .collect(),
                 base_view: self.uses_base_view().then(layout::base_view_options),
-                network_off: self.config.network == Network::Off,
+                network_off: self.config.network == Network::Off || self.proxy.is_some(),
                 mounts,
                 bind_files: HOST_FILES
                     .iter()
@@ -300,12 +331,27 @@ impl OverlaySandbox {
             return Ok(());
         }
         let setup = self.setup();
-        let helper = Helper::start(
+        let mut helper = Helper::start(
             &self.helper_program,
             &setup,
             self.interrupter.state(),
             Backend::Overlay,
         )?;
+        if let Some(proxy) = &mut self.proxy {
+            let listening = match helper.init_pid() {
+                Some(pid) => proxy.listen_in(pid),
+                None => Err(std::io::Error::other(
+                    "the helper did not say its init's pid",
+                )),
+            };
+            if let Err(error) = listening {
+                helper.stop();
+                return Err(SandboxError::Unavailable {
+                    backend: Backend::Overlay,
+                    reason: format!("could not start the egress fence's proxy: {error}"),
+                });
+            }
+        }
         self.helper = Some(helper);
         Ok(())
     }
@@ -313,6 +359,9 @@ impl OverlaySandbox {
     fn stop_helper(&mut self) {
         if let Some(mut helper) = self.helper.take() {
             helper.stop();
+        }
+        if let Some(proxy) = &mut self.proxy {
+            proxy.stop_listening();
         }
     }
 
@@ -564,6 +613,17 @@ impl Sandbox for OverlaySandbox {
 
     fn discard(mut self: Box<Self>) -> Result<(), SandboxError> {
         self.finish()
+    }
+
+    fn network_requests(&mut self) -> Vec<NetworkRequest> {
+        self.proxy
+            .as_ref()
+            .map(Proxy::take_requests)
+            .unwrap_or_default()
+    }
+
+    fn fenced(&self) -> bool {
+        self.proxy.is_some()
     }
 
     fn keep(self: Box<Self>, destination: &Path) -> Result<Vec<PathBuf>, SandboxError> {
