@@ -24,9 +24,7 @@ pub mod sandbox;
 pub mod session;
 pub mod ui;
 
-use std::io::Write;
-
-use clap::Parser;
+use std::io::{IsTerminal, Write};
 
 pub use error::{Error, ExitStatus};
 
@@ -36,9 +34,17 @@ pub fn main() -> ExitStatus {
     if let Some(status) = sandbox::holder::main_if_requested() {
         return status;
     }
-    let cli = match cli::Cli::try_parse_from(with_default_subcommand(std::env::args_os().collect()))
-    {
-        Ok(cli) => cli,
+    let parsed = {
+        use clap::{CommandFactory, FromArgMatches};
+        cli::Cli::command()
+            .try_get_matches_from(with_default_subcommand(std::env::args_os().collect()))
+            .and_then(|matches| {
+                let agent_given = cli::given_in_subcommand(&matches, "agent");
+                cli::Cli::from_arg_matches(&matches).map(|cli| (cli, agent_given))
+            })
+    };
+    let (cli, agent_given) = match parsed {
+        Ok(parsed) => parsed,
         Err(error) => {
             // clap prints help and version to stdout and errors to stderr itself.
             let _ = error.print();
@@ -49,8 +55,16 @@ pub fn main() -> ExitStatus {
             };
         }
     };
-    init_logging(cli.verbose);
-    match commands::run(cli) {
+    let display = ui::Display::resolve(
+        cli.color,
+        cli.quiet,
+        std::io::stderr().is_terminal(),
+        std::io::stdout().is_terminal(),
+        &|name| std::env::var(name).ok(),
+    );
+    display.install();
+    init_logging(cli.verbose, display.color);
+    match commands::run(cli, agent_given) {
         Ok(status) => status,
         Err(error) => {
             // Nothing is left to tell a reader who closed stderr; never panic over it.
@@ -84,18 +98,28 @@ fn with_default_subcommand(mut arguments: Vec<std::ffi::OsString>) -> Vec<std::f
     arguments
 }
 
-fn init_logging(verbose: u8) {
-    let default = match verbose {
+/// Diagnostics on stderr: `-v` info, `-vv` debug, `-vvv` trace, only agent-install's own
+/// (libraries' logs would drown them; `AGENT_INSTALL_LOG` takes any `tracing` filter, e.g.
+/// `AGENT_INSTALL_LOG=reqwest=debug`). Escape sequences only when the display has colour, so a
+/// pipe never receives them.
+fn init_logging(verbose: u8, color: bool) {
+    let level = match verbose {
         0 => "warn",
         1 => "info",
         2 => "debug",
         _ => "trace",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("AGENT_INSTALL_LOG")
+    let default = if verbose == 0 {
+        level.to_string()
+    } else {
+        format!("warn,agent_install={level}")
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env(config::AGENT_INSTALL_LOG)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(color)
         .without_time()
         .try_init();
 }

@@ -141,6 +141,7 @@ pub fn replay(
         let observation = run_command(
             sandbox,
             number,
+            Some(options.first_step + steps.len() - 1),
             &step.command,
             &step.purpose,
             &options.target,
@@ -259,6 +260,7 @@ pub fn approve(
 pub fn run_command(
     sandbox: &mut dyn Sandbox,
     step: usize,
+    total: Option<usize>,
     command: &str,
     purpose: &str,
     target: &str,
@@ -267,6 +269,7 @@ pub fn run_command(
 ) -> Result<Observation, SandboxError> {
     emit(Event::StepStarted {
         step,
+        total,
         command: command.to_string(),
         purpose: purpose.to_string(),
         target: target.to_string(),

@@ -687,6 +687,7 @@ impl Loop<'_> {
             replay::run_command(
                 sandbox,
                 step,
+                None,
                 command,
                 purpose,
                 target,

@@ -11,6 +11,7 @@
 mod classify;
 pub mod html;
 mod markdown;
+pub mod repository;
 mod routes;
 mod shell;
 pub mod source;
