@@ -79,11 +79,31 @@ pub fn main() -> ExitStatus {
 fn with_default_subcommand(mut arguments: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
     use clap::CommandFactory;
     let command = cli::Cli::command();
-    let first_positional = arguments
-        .iter()
-        .skip(1)
-        .position(|argument| !argument.to_string_lossy().starts_with('-'))
-        .map(|index| index + 1);
+    // The global options that take a value in the next argument (`--color never`): that
+    // value is not the first positional argument.
+    let takes_value: Vec<String> = command
+        .get_arguments()
+        .filter(|argument| argument.get_action().takes_values())
+        .flat_map(|argument| {
+            let long = argument.get_long().map(|long| format!("--{long}"));
+            let short = argument.get_short().map(|short| format!("-{short}"));
+            long.into_iter().chain(short)
+        })
+        .collect();
+    let mut first_positional = None;
+    let mut index = 1;
+    while index < arguments.len() {
+        let argument = arguments[index].to_string_lossy();
+        if !argument.starts_with('-') {
+            first_positional = Some(index);
+            break;
+        }
+        index += if takes_value.iter().any(|option| *option == argument) {
+            2
+        } else {
+            1
+        };
+    }
     if let Some(index) = first_positional {
         let word = arguments[index].to_string_lossy().into_owned();
         let known = word == "help"

@@ -205,15 +205,11 @@ fn quiet_prints_only_the_final_summary() {
 /// Runs the binary on a pseudo-terminal (python3's pty module) and returns what the terminal
 /// showed.
 fn on_a_terminal(args: &[&str], env: &[(&str, &str)]) -> String {
-    let script = "import os, pty, sys\n\
-chunks = []\n\
-def read(fd):\n\
-    data = os.read(fd, 65536)\n\
-    chunks.append(data)\n\
-    return data\n\
-status = pty.spawn(sys.argv[1:], read)\n\
-sys.stdout.buffer.write(b''.join(chunks))\n\
-sys.exit(os.waitstatus_to_exitcode(status))\n";
+    // pty.spawn copies what the terminal shows to python's stdout.
+    let script = r#"import os, pty, sys
+status = pty.spawn(sys.argv[1:])
+sys.exit(os.waitstatus_to_exitcode(status))
+"#;
     let mut command = Command::new("/usr/bin/python3");
     command
         .arg("-c")
