@@ -434,6 +434,36 @@ mod tests {
     }
 
     #[test]
+    fn near_names_are_suggested_closest_first() {
+        let catalog = Catalog::embedded();
+        assert_eq!(catalog.suggest("jqq"), ["jq"]);
+        assert_eq!(catalog.suggest("JQ "), ["jq"]);
+        assert_eq!(catalog.suggest("ripgrp"), ["ripgrep"]);
+        assert_eq!(catalog.suggest("shelcheck"), ["shellcheck"]);
+        assert_eq!(catalog.suggest("rip"), ["ripgrep"]);
+        assert_eq!(catalog.suggest("hyperfien"), ["hyperfine"]);
+        assert!(catalog.suggest("nosuchthing").is_empty());
+        assert!(catalog.suggest("").is_empty());
+        // Two letters are one edit from several names: the suggestions stay few.
+        assert!(catalog.suggest("fx").len() <= 3);
+    }
+
+    #[test]
+    fn first_sentences_skip_headings_and_stop_at_a_full_stop() {
+        assert_eq!(
+            first_sentence("# Tool\n\nTool does x. It also does y.\n\n## Install\n"),
+            "Tool does x."
+        );
+        assert_eq!(
+            first_sentence("# Tool\n\nNo full stop\nhere\n"),
+            "No full stop here"
+        );
+        assert_eq!(first_sentence(""), "");
+        let long = format!("# T\n\n{}\n", "word ".repeat(40));
+        assert!(first_sentence(&long).ends_with('…'));
+    }
+
+    #[test]
     fn a_missing_catalog_directory_is_an_error_naming_it() {
         let error = Catalog::from_directory(Path::new("/nonexistent/catalog"))
             .expect_err("missing directory");

@@ -717,6 +717,162 @@ mod tests {
             .collect()
     }
 
+    /// The resolution table of the directories: each row is an environment and the cache
+    /// root, rootfs cache and state directory it gives, with the origin of the cache root.
+    #[test]
+    fn directories_resolve_from_the_environment_then_xdg_then_home() {
+        struct Row {
+            environment: &'static [(&'static str, &'static str)],
+            root: bool,
+            cache: &'static str,
+            cache_origin: Origin,
+            rootfs: &'static str,
+            state: &'static str,
+        }
+        let rows = [
+            Row {
+                environment: &[("HOME", "/home/u")],
+                root: false,
+                cache: "/home/u/.cache/agent-install",
+                cache_origin: Origin::Default("$HOME/.cache".into()),
+                rootfs: "/home/u/.cache/agent-install/rootfs",
+                state: "/home/u/.local/state/agent-install",
+            },
+            Row {
+                environment: &[
+                    ("HOME", "/home/u"),
+                    ("XDG_CACHE_HOME", "/xdg/cache"),
+                    ("XDG_STATE_HOME", "/xdg/state"),
+                ],
+                root: false,
+                cache: "/xdg/cache/agent-install",
+                cache_origin: Origin::Default("$XDG_CACHE_HOME".into()),
+                rootfs: "/xdg/cache/agent-install/rootfs",
+                state: "/xdg/state/agent-install",
+            },
+            // A relative XDG directory is ignored, as the XDG spec says.
+            Row {
+                environment: &[("HOME", "/home/u"), ("XDG_CACHE_HOME", "relative")],
+                root: true,
+                cache: "/home/u/.cache/agent-install",
+                cache_origin: Origin::Default("$HOME/.cache".into()),
+                rootfs: "/home/u/.cache/agent-install/rootfs",
+                state: "/var/lib/agent-install",
+            },
+            Row {
+                environment: &[
+                    ("HOME", "/home/u"),
+                    (AGENT_INSTALL_CACHE_DIR, "/c"),
+                    (AGENT_INSTALL_CACHE, "/old"),
+                    (AGENT_INSTALL_STATE_DIR, "/s"),
+                ],
+                root: true,
+                cache: "/c",
+                cache_origin: Origin::Environment(AGENT_INSTALL_CACHE_DIR.into()),
+                rootfs: "/c/rootfs",
+                state: "/s",
+            },
+            Row {
+                environment: &[("HOME", "/home/u"), (AGENT_INSTALL_CACHE, "/old")],
+                root: false,
+                cache: "/old",
+                cache_origin: Origin::Alias(AGENT_INSTALL_CACHE.into()),
+                rootfs: "/old/rootfs",
+                state: "/home/u/.local/state/agent-install",
+            },
+            Row {
+                environment: &[
+                    (AGENT_INSTALL_CACHE_DIR, "/c"),
+                    (AGENT_INSTALL_ROOTFS_CACHE, "/r"),
+                ],
+                root: false,
+                cache: "/c",
+                cache_origin: Origin::Environment(AGENT_INSTALL_CACHE_DIR.into()),
+                rootfs: "/r",
+                state: "/var/lib/agent-install",
+            },
+            // An empty variable counts as unset.
+            Row {
+                environment: &[("HOME", "/home/u"), (AGENT_INSTALL_CACHE_DIR, "")],
+                root: false,
+                cache: "/home/u/.cache/agent-install",
+                cache_origin: Origin::Default("$HOME/.cache".into()),
+                rootfs: "/home/u/.cache/agent-install/rootfs",
+                state: "/home/u/.local/state/agent-install",
+            },
+        ];
+        for row in rows {
+            let env = environment(row.environment);
+            let settings = Settings::resolve(&env, &ConfigFile::default(), row.root);
+            let context = format!("{:?}", row.environment);
+            assert_eq!(settings.cache_dir.value, Path::new(row.cache), "{context}");
+            assert_eq!(settings.cache_dir.origin, row.cache_origin, "{context}");
+            assert_eq!(
+                settings.rootfs_cache.value,
+                Path::new(row.rootfs),
+                "{context}"
+            );
+            assert_eq!(
+                settings.plan_cache.value,
+                Path::new(row.cache).join("plans"),
+                "{context}"
+            );
+            assert_eq!(settings.state_dir.value, Path::new(row.state), "{context}");
+        }
+    }
+
+    #[test]
+    fn the_config_file_gives_flag_defaults_with_a_policy_relative_to_it() {
+        let config: ConfigFile = toml::from_str(
+            "[defaults]\nagent = \"offline\"\nbase = \"debian-bookworm\"\npolicy = \"policy.toml\"\n",
+        )
+        .unwrap();
+        let env = environment(&[(AGENT_INSTALL_CONFIG, "/etc/ai/config.toml")]);
+        let settings = Settings::resolve(&env, &config, false);
+        let origin = Origin::ConfigFile("/etc/ai/config.toml".into());
+        assert_eq!(
+            settings.default_agent,
+            Some(Setting::new("offline".to_string(), origin.clone()))
+        );
+        assert_eq!(
+            settings
+                .default_base
+                .map(|setting| setting.value)
+                .as_deref(),
+            Some("debian-bookworm")
+        );
+        assert_eq!(
+            settings.default_policy,
+            Some(Setting::new(PathBuf::from("/etc/ai/policy.toml"), origin))
+        );
+        let absolute: ConfigFile =
+            toml::from_str("[defaults]\npolicy = \"/p/policy.toml\"\n").unwrap();
+        let settings = Settings::resolve(&env, &absolute, false);
+        assert_eq!(
+            settings.default_policy.unwrap().value,
+            PathBuf::from("/p/policy.toml")
+        );
+        assert!(toml::from_str::<ConfigFile>("[defaults]\nagnet = \"x\"\n").is_err());
+    }
+
+    #[test]
+    fn the_help_footer_lists_every_environment_variable() {
+        for (name, meaning) in ENVIRONMENT {
+            let line = HELP_FOOTER
+                .lines()
+                .find(|line| line.trim_start().starts_with(&format!("{name} ")))
+                .unwrap_or_else(|| panic!("{name} is not in the help footer"));
+            assert!(line.ends_with(meaning), "{line:?} does not say {meaning:?}");
+        }
+        let listed = HELP_FOOTER
+            .lines()
+            .filter(|line| {
+                line.starts_with("  ") && line.trim_start().starts_with(char::is_uppercase)
+            })
+            .count();
+        assert_eq!(listed, ENVIRONMENT.len());
+    }
+
     #[test]
     fn flags_beat_environment_beat_config_file() {
         let config: ConfigFile = toml::from_str(

@@ -603,6 +603,45 @@ mod tests {
     use super::*;
 
     #[test]
+    fn colour_follows_the_flag_then_the_environment_then_the_stream() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(key, _)| *key == name)
+                    .map(|(_, value)| value.to_string())
+            }
+        };
+        // (choice, terminal, environment, colour)
+        let table: &[(ColorChoice, bool, &'static [(&str, &str)], bool)] = &[
+            (ColorChoice::Auto, true, &[], true),
+            (ColorChoice::Auto, false, &[], false),
+            (ColorChoice::Auto, true, &[("NO_COLOR", "1")], false),
+            (ColorChoice::Auto, true, &[("NO_COLOR", "")], true),
+            (ColorChoice::Auto, false, &[("CLICOLOR_FORCE", "1")], true),
+            (ColorChoice::Auto, false, &[("CLICOLOR_FORCE", "0")], false),
+            (
+                ColorChoice::Auto,
+                false,
+                &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")],
+                false,
+            ),
+            (ColorChoice::Auto, true, &[("TERM", "dumb")], false),
+            (ColorChoice::Always, false, &[("NO_COLOR", "1")], true),
+            (ColorChoice::Never, true, &[("CLICOLOR_FORCE", "1")], false),
+        ];
+        for (choice, terminal, pairs, expected) in table {
+            assert_eq!(
+                color_wanted(*choice, *terminal, &env(pairs)),
+                *expected,
+                "{choice:?} terminal={terminal} {pairs:?}"
+            );
+        }
+        let display = Display::resolve(ColorChoice::Auto, true, true, false, &env(&[]));
+        assert!(display.color && !display.stdout_color && display.quiet && display.interactive);
+    }
+
+    #[test]
     fn sizes_read_like_people_write_them() {
         assert_eq!(human_bytes(999), "999 B");
         assert_eq!(human_bytes(1_200_000), "1.2 MB");

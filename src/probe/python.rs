@@ -571,6 +571,100 @@ def main(args: Optional[List[str]] = None) -> int:\n";
         ));
     }
 
+    /// A fake installation: `PREFIX/bin/python3.12` with a standard library (and marker) and
+    /// a pip, and a venv made from it.
+    fn fake_python(prefix: &Path, marker: bool, pip: &str) -> PathBuf {
+        let bin = prefix.join("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        let binary = bin.join("python3.12");
+        std::fs::write(&binary, b"\x7fELF").unwrap();
+        std::os::unix::fs::symlink("python3.12", bin.join("python3")).unwrap();
+        let stdlib = prefix.join("lib/python3.12");
+        std::fs::create_dir_all(stdlib.join("site-packages/pip")).unwrap();
+        std::fs::write(stdlib.join("os.py"), "").unwrap();
+        if marker {
+            std::fs::write(stdlib.join(EXTERNALLY_MANAGED), "[externally-managed]\n").unwrap();
+        }
+        std::fs::write(
+            stdlib.join("site-packages/pip/__init__.py"),
+            format!("__version__ = \"{pip}\"\n"),
+        )
+        .unwrap();
+        bin.join("python3")
+    }
+
+    #[test]
+    fn interpreters_are_read_from_their_files() {
+        let directory = tempfile::tempdir().unwrap();
+        let python = fake_python(&directory.path().join("usr"), true, "23.0.1");
+        let read = read_statically(&python, false).expect("a readable layout");
+        assert_eq!(read.version.as_deref(), Some("3.12"));
+        assert!(read.externally_managed && !read.virtual_environment);
+        assert_eq!(read.pip.as_deref(), Some("23.0.1"));
+        assert!(read.pip_install_refused);
+        assert!(!read_statically(&python, true).unwrap().pip_install_refused);
+        assert_eq!(
+            read.stdlib.as_deref(),
+            Some(
+                directory
+                    .path()
+                    .join("usr/lib/python3.12")
+                    .to_str()
+                    .unwrap()
+            )
+        );
+
+        // A venv over it: the marker is the base's, but pip installs are fine.
+        let venv = directory.path().join("venv");
+        std::fs::create_dir_all(venv.join("bin")).unwrap();
+        std::fs::create_dir_all(venv.join("lib/python3.12/site-packages/pip")).unwrap();
+        std::fs::write(
+            venv.join("lib/python3.12/site-packages/pip/__init__.py"),
+            "__version__ = '24.0'\n",
+        )
+        .unwrap();
+        std::fs::write(
+            venv.join("pyvenv.cfg"),
+            format!(
+                "home = {}\nversion_info = 3.12.1.final.0\n",
+                python.parent().unwrap().display()
+            ),
+        )
+        .unwrap();
+        std::os::unix::fs::symlink(&python, venv.join("bin/python3")).unwrap();
+        let read = read_statically(&venv.join("bin/python3"), false).expect("a venv");
+        assert!(read.virtual_environment && read.externally_managed);
+        assert!(!read.pip_install_refused);
+        assert_eq!(read.pip.as_deref(), Some("24.0"));
+
+        // A script (a wrapper) and a bare `python3` without a series cannot be read.
+        let wrapper = directory.path().join("wrapper");
+        std::fs::write(&wrapper, "#!/bin/sh\nexec python3 \"$@\"\n").unwrap();
+        assert!(read_statically(&wrapper, false).is_none());
+    }
+
+    #[test]
+    fn a_pyenv_shim_is_resolved_like_pyenv_does() {
+        let directory = tempfile::tempdir().unwrap();
+        let root = directory.path().join("pyenv");
+        fake_python(&root.join("versions/3.12.4"), false, "24.0");
+        std::fs::create_dir_all(root.join("shims")).unwrap();
+        let shim = root.join("shims/python3");
+        std::fs::write(&shim, "#!/usr/bin/env bash\nexec pyenv exec \"$@\"\n").unwrap();
+        std::fs::write(root.join("version"), "3.12.4\n").unwrap();
+        assert_eq!(
+            pyenv_shim_target(&shim),
+            Some(root.join("versions/3.12.4/bin/python3"))
+        );
+        let read = read_statically(&shim, false).expect("the shim's interpreter");
+        assert_eq!(read.path, shim.display().to_string());
+        assert!(!read.externally_managed && !read.pip_install_refused);
+        std::fs::write(root.join("version"), "system\n").unwrap();
+        assert_eq!(pyenv_shim_target(&shim), None);
+        std::fs::write(root.join("version"), "3.9.1\n").unwrap();
+        assert_eq!(pyenv_shim_target(&shim), None, "not installed");
+    }
+
     /// The real system interpreter of this machine (Debian 12): externally managed.
     #[tokio::test]
     async fn system_python_of_this_machine() {
