@@ -389,3 +389,67 @@ fn help_lists_every_environment_variable_and_the_new_commands() {
     let run = run_expecting(agent_install().args(["run", "--help"]), 0);
     assert!(!run.stdout.contains("provision"), "{}", run.stdout);
 }
+
+#[test]
+fn steps_of_a_plan_are_numbered_against_their_total() {
+    use sha2::Digest;
+    let directory = tempfile::tempdir().expect("temp dir");
+    let doc = directory.path().join("doc.md");
+    std::fs::write(&doc, "# Two echoes\n").expect("write the doc");
+    let sha256: String = sha2::Sha256::digest(std::fs::read(&doc).unwrap())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    let step = |command: &str| serde_json::json!({"command": command, "purpose": "test", "risks": [], "decision": "allow"});
+    let plan = serde_json::json!({
+        "schema_version": 1,
+        "generator": "tests/cli_everyday.rs",
+        "doc": {"source": doc.display().to_string(), "sha256": sha256},
+        "probe": {"fingerprint": "0000000000000000", "summary": "another machine"},
+        "route": null,
+        "agent": {"kind": "none"},
+        "steps": [step("echo one"), step("echo two")],
+        "verification": ["true"],
+        "verified": true
+    });
+    let plan_path = directory.path().join("plan.json");
+    std::fs::write(&plan_path, plan.to_string()).expect("write the plan");
+    let output = run_expecting(
+        agent_install().arg("apply").arg(&plan_path).args([
+            "--sandbox",
+            "host",
+            "--yes",
+            "--force",
+        ]),
+        0,
+    );
+    for line in ["[1/2] echo one", "[2/2] echo two"] {
+        assert!(
+            output.stderr.contains(line),
+            "{line:?} missing:\n{}",
+            output.stderr
+        );
+    }
+    // --json carries the total as well.
+    let output = run_expecting(
+        agent_install().arg("apply").arg(&plan_path).args([
+            "--sandbox",
+            "host",
+            "--yes",
+            "--force",
+            "--json",
+        ]),
+        0,
+    );
+    let started: Vec<serde_json::Value> = output
+        .stdout
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|event| event["type"] == "step_started")
+        .collect();
+    assert_eq!(started.len(), 2, "{}", output.stdout);
+    assert!(
+        started.iter().all(|event| event["total"] == 2),
+        "{started:?}"
+    );
+}
