@@ -140,8 +140,10 @@ pub fn replay(
         });
         let observation = run_command(
             sandbox,
-            number,
-            Some(options.first_step + steps.len() - 1),
+            StepNumber {
+                step: number,
+                total: Some(options.first_step + steps.len() - 1),
+            },
             &step.command,
             &step.purpose,
             &options.target,
@@ -257,10 +259,16 @@ pub fn approve(
 
 /// Runs one command with `StepStarted` and `Output` events (the caller emits `StepFinished`,
 /// which may carry what only it knows).
+/// A step's number, and the number of the last step when it is known in advance.
+#[derive(Debug, Clone, Copy)]
+pub struct StepNumber {
+    pub step: usize,
+    pub total: Option<usize>,
+}
+
 pub fn run_command(
     sandbox: &mut dyn Sandbox,
-    step: usize,
-    total: Option<usize>,
+    StepNumber { step, total }: StepNumber,
     command: &str,
     purpose: &str,
     target: &str,

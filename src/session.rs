@@ -686,8 +686,7 @@ impl Loop<'_> {
         let result = tokio::task::block_in_place(|| {
             replay::run_command(
                 sandbox,
-                step,
-                None,
+                replay::StepNumber { step, total: None },
                 command,
                 purpose,
                 target,

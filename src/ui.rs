@@ -613,7 +613,13 @@ mod tests {
             }
         };
         // (choice, terminal, environment, colour)
-        let table: &[(ColorChoice, bool, &'static [(&str, &str)], bool)] = &[
+        type Row = (
+            ColorChoice,
+            bool,
+            &'static [(&'static str, &'static str)],
+            bool,
+        );
+        let table: &[Row] = &[
             (ColorChoice::Auto, true, &[], true),
             (ColorChoice::Auto, false, &[], false),
             (ColorChoice::Auto, true, &[("NO_COLOR", "1")], false),
