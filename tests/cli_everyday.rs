@@ -453,3 +453,119 @@ fn steps_of_a_plan_are_numbered_against_their_total() {
         "{started:?}"
     );
 }
+
+#[test]
+fn config_shows_each_setting_and_where_it_came_from() {
+    let directory = tempfile::tempdir().expect("temp dir");
+    let config = directory.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[defaults]\nagent = \"offline\"\nbase = \"debian-bookworm\"\npolicy = \"policy.toml\"\n",
+    )
+    .expect("write the config");
+    let output = run_expecting(
+        agent_install()
+            .args(["config", "--json"])
+            .env("AGENT_INSTALL_CONFIG", &config)
+            .env("AGENT_INSTALL_CACHE", "/old/cache")
+            .env("AGENT_INSTALL_STATE_DIR", "/state"),
+        0,
+    );
+    let settings: serde_json::Value = serde_json::from_str(&output.stdout).expect("JSON");
+    assert_eq!(settings["cache_dir"]["value"], "/old/cache");
+    assert_eq!(settings["cache_dir"]["origin"]["kind"], "alias");
+    assert_eq!(settings["plan_cache"]["value"], "/old/cache/plans");
+    assert_eq!(settings["rootfs_cache"]["value"], "/old/cache/rootfs");
+    assert_eq!(settings["state_dir"]["value"], "/state");
+    assert_eq!(settings["default_agent"]["value"], "offline");
+    assert_eq!(
+        settings["default_policy"]["value"],
+        directory.path().join("policy.toml").display().to_string()
+    );
+    let table = run_expecting(
+        agent_install()
+            .arg("config")
+            .env("AGENT_INSTALL_CONFIG", &config)
+            .env("AGENT_INSTALL_CACHE_DIR", "/new/cache"),
+        0,
+    );
+    assert!(
+        table
+            .stdout
+            .lines()
+            .any(|line| line.starts_with("cache dir")
+                && line.contains("/new/cache")
+                && line.ends_with("$AGENT_INSTALL_CACHE_DIR")),
+        "{}",
+        table.stdout
+    );
+    // A config file that does not parse is a usage error naming it.
+    std::fs::write(&config, "[defaults]\nagnet = \"offline\"\n").expect("write");
+    let output = run_expecting(
+        agent_install()
+            .arg("config")
+            .env("AGENT_INSTALL_CONFIG", &config),
+        2,
+    );
+    assert!(output.stderr.contains("agnet"), "{}", output.stderr);
+}
+
+#[test]
+fn the_config_files_defaults_apply_when_the_flags_are_not_given() {
+    let directory = tempfile::tempdir().expect("temp dir");
+    let config = directory.path().join("config.toml");
+    // The default policy is read (and this one is invalid, which proves it).
+    std::fs::write(
+        directory.path().join("policy.toml"),
+        "[host]\nno-such-class = \"allow\"\n",
+    )
+    .expect("write the policy");
+    std::fs::write(&config, "[defaults]\npolicy = \"policy.toml\"\n").expect("write");
+    let output = run_expecting(
+        agent_install()
+            .args(["plan", "jq"])
+            .env("AGENT_INSTALL_CONFIG", &config),
+        2,
+    );
+    assert!(output.stderr.contains("policy.toml"), "{}", output.stderr);
+    // A flag beats the default.
+    let good = directory.path().join("good.toml");
+    std::fs::write(&good, "[host]\npackage-install = \"allow\"\n").expect("write");
+    let output = run_expecting(
+        agent_install()
+            .args(["plan", "jq", "--policy"])
+            .arg(&good)
+            .env("AGENT_INSTALL_CONFIG", &config),
+        0,
+    );
+    assert!(output.stdout.contains("apt"), "{}", output.stdout);
+    // The default base: a base that does not exist is the sandbox's error (7).
+    std::fs::write(&config, "[defaults]\nbase = \"/nonexistent/rootfs\"\n").expect("write");
+    let output = run_expecting(
+        agent_install()
+            .args(["plan", "jq"])
+            .env("AGENT_INSTALL_CONFIG", &config),
+        7,
+    );
+    assert!(
+        output.stderr.contains("/nonexistent/rootfs"),
+        "{}",
+        output.stderr
+    );
+    // The default agent must be one.
+    std::fs::write(&config, "[defaults]\nagent = \"wizard\"\n").expect("write");
+    let output = run_expecting(
+        agent_install()
+            .args(["run", "jq", "--sandbox", "dry-run"])
+            .env("AGENT_INSTALL_CONFIG", &config),
+        2,
+    );
+    assert!(output.stderr.contains("wizard"), "{}", output.stderr);
+    // ... unless --agent is given.
+    run_expecting(
+        agent_install()
+            .args(["run", "jq", "--sandbox", "dry-run", "--agent", "offline"])
+            .env("AGENT_INSTALL_CONFIG", &config),
+        0,
+    );
+}
