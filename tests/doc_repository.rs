@@ -286,3 +286,29 @@ fn a_run_of_a_repository_url_plans_from_its_readme() {
         output.stdout
     );
 }
+
+#[test]
+fn a_download_is_reported_with_its_size_at_info_level() {
+    let served = tempfile::tempdir().expect("temp dir");
+    write(
+        served.path(),
+        "owner/widget/HEAD/README.md",
+        README_WITH_COMMANDS,
+    );
+    let server = FileServer::serve(served.path());
+    let output = run_expecting(
+        agent_install()
+            .args(["-v", "doc", "https://github.com/owner/widget"])
+            .env("AGENT_INSTALL_RAW_BASE_URL", server.url("")),
+        0,
+    );
+    let size = README_WITH_COMMANDS.len();
+    assert!(
+        output.stderr.contains(&format!(
+            "fetched {}: {size} B in ",
+            server.url("/owner/widget/HEAD/README.md")
+        )),
+        "{}",
+        output.stderr
+    );
+}
