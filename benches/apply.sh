@@ -28,11 +28,14 @@ command -v jq >/dev/null || { echo "apply.sh: jq is missing (needed to write the
 cargo build --release --quiet
 binary="$(pwd)/${AGENT_INSTALL:-target/release/agent-install}"
 work="$(mktemp -d /tmp/apply-bench.XXXXXX)"
+# A cache of its own for the plans; the built minbase rootfs is linked in from the usual cache.
 export AGENT_INSTALL_CACHE_DIR="$work/cache"
+mkdir -p "$work/cache"
+ln -s "${XDG_CACHE_HOME:-$HOME/.cache}/agent-install/rootfs" "$work/cache/rootfs"
 cleanup() {
     # Only the files this script made, by name (no recursive removal of a variable path).
-    rm -f "$work"/*.json "$work"/*.sh "$work"/*.md "$work"/cache/*/*.json
-    rmdir "$work"/cache/* "$work"/cache "$work" 2>/dev/null || true
+    rm -f "$work"/*.json "$work"/*.sh "$work"/*.md "$work"/cache/plans/*/*.json "$work/cache/rootfs"
+    rmdir "$work"/cache/plans/* "$work"/cache/plans "$work"/cache "$work" 2>/dev/null || true
 }
 trap cleanup EXIT
 

@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(debootstrap dpkg-dev shellcheck skopeo umoci python3-venv python3-pip ca-certificates openssl ansible-core strace hyperfine)
+packages=(debootstrap dpkg-dev shellcheck skopeo umoci python3-venv python3-pip ca-certificates openssl ansible-core strace hyperfine man-db)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")

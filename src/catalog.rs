@@ -196,6 +196,146 @@ impl Catalog {
     }
 }
 
+/// One entry as `agent-install search` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Summary {
+    pub name: String,
+    /// The doc's first sentence about the product (its llms.txt-style summary line when it has
+    /// one, else the first sentence of its first paragraph).
+    pub summary: String,
+    /// The routes the doc offers (`apt`, `brew`, `cargo`, ...), in the doc's order.
+    pub routes: Vec<String>,
+    /// Where the entry lives (`install-docs/jq.md`).
+    pub path: String,
+}
+
+impl Catalog {
+    /// The entries that mention every word of `words` (any case) in their name, summary or
+    /// routes; every entry when `words` is empty. Names that match come first.
+    pub async fn search(
+        &self,
+        words: &[String],
+        options: &crate::doc::LoadOptions,
+    ) -> Result<Vec<Summary>, crate::doc::LoadError> {
+        let words: Vec<String> = words
+            .iter()
+            .flat_map(|text| text.split_whitespace())
+            .map(str::to_lowercase)
+            .collect();
+        let mut found = Vec::new();
+        for entry in &self.entries {
+            let summary = entry.summarize(options).await?;
+            let name = format!(
+                "{} {}",
+                summary.name.to_lowercase(),
+                entry
+                    .front_matter_name
+                    .as_deref()
+                    .unwrap_or_default()
+                    .to_lowercase()
+            );
+            let text = format!(
+                "{name} {} {}",
+                summary.summary.to_lowercase(),
+                summary.routes.join(" ")
+            );
+            if words.iter().all(|word| text.contains(word.as_str())) {
+                let in_name = words.iter().any(|word| name.contains(word.as_str()));
+                found.push((!in_name, summary));
+            }
+        }
+        // Stable: within each group, the catalog's (name) order.
+        found.sort_by_key(|(name_missed, _)| *name_missed);
+        Ok(found.into_iter().map(|(_, summary)| summary).collect())
+    }
+
+    /// Names close to `query` ("did you mean"): a few typos away (Damerau-Levenshtein, at
+    /// most one edit per three characters), or a prefix of at least three characters.
+    /// Closest first.
+    pub fn suggest(&self, query: &str) -> Vec<String> {
+        let query = query.trim().to_lowercase();
+        if query.is_empty() {
+            return Vec::new();
+        }
+        let allowed = (query.chars().count() / 3).max(1);
+        let mut close: Vec<(usize, String)> = self
+            .entries
+            .iter()
+            .filter_map(|entry| {
+                let names =
+                    std::iter::once(entry.name.as_str()).chain(entry.front_matter_name.as_deref());
+                names
+                    .filter_map(|name| {
+                        let lower = name.to_lowercase();
+                        let distance = strsim::damerau_levenshtein(&query, &lower);
+                        if distance <= allowed {
+                            Some(distance)
+                        } else if query.chars().count() >= 3 && lower.starts_with(&query) {
+                            Some(allowed + 1)
+                        } else {
+                            None
+                        }
+                    })
+                    .min()
+                    .map(|distance| (distance, entry.name.clone()))
+            })
+            .collect();
+        close.sort();
+        close.dedup_by(|left, right| left.1 == right.1);
+        close.into_iter().map(|(_, name)| name).take(3).collect()
+    }
+}
+
+impl Entry {
+    /// The entry's name, summary sentence and routes (the doc is loaded and parsed).
+    pub async fn summarize(
+        &self,
+        options: &crate::doc::LoadOptions,
+    ) -> Result<Summary, crate::doc::LoadError> {
+        let loaded = crate::doc::source::load_entry(self, options).await?;
+        let doc = crate::doc::parse(&loaded);
+        // An install.md doc says what it is about in its OBJECTIVE line.
+        let summary = doc
+            .summary
+            .clone()
+            .or_else(|| doc.objective.as_deref().map(first_sentence))
+            .unwrap_or_else(|| first_sentence(&loaded.text));
+        Ok(Summary {
+            name: self.name.clone(),
+            summary,
+            routes: doc.routes.iter().map(|route| route.id.clone()).collect(),
+            path: self.display_path(),
+        })
+    }
+}
+
+/// The first sentence of the first paragraph of prose (after headings and front matter).
+fn first_sentence(markdown: &str) -> String {
+    let paragraph: Vec<&str> = markdown
+        .lines()
+        .map(str::trim)
+        .skip_while(|line| {
+            line.is_empty()
+                || line.starts_with('#')
+                || line.starts_with('<')
+                || line.starts_with("+++")
+        })
+        .take_while(|line| !line.is_empty() && !line.starts_with('#'))
+        .collect();
+    let text = paragraph.join(" ");
+    let end = text
+        .match_indices(". ")
+        .map(|(index, _)| index + 1)
+        .next()
+        .unwrap_or(text.len());
+    let sentence = text[..end].trim();
+    let mut shown: String = sentence.chars().take(100).collect();
+    if shown.len() < sentence.len() {
+        shown.push('…');
+    }
+    shown
+}
+
 /// The name of an entry file (its stem), or `None` when the file is not an entry.
 fn entry_name(file_name: &str) -> Option<String> {
     if file_name.starts_with(['.', '_']) {
@@ -291,6 +431,36 @@ mod tests {
             catalog.location(),
             &CatalogLocation::Directory(directory.path().to_path_buf())
         );
+    }
+
+    #[test]
+    fn near_names_are_suggested_closest_first() {
+        let catalog = Catalog::embedded();
+        assert_eq!(catalog.suggest("jqq"), ["jq"]);
+        assert_eq!(catalog.suggest("JQ "), ["jq"]);
+        assert_eq!(catalog.suggest("ripgrp"), ["ripgrep"]);
+        assert_eq!(catalog.suggest("shelcheck"), ["shellcheck"]);
+        assert_eq!(catalog.suggest("rip"), ["ripgrep"]);
+        assert_eq!(catalog.suggest("hyperfien"), ["hyperfine"]);
+        assert!(catalog.suggest("nosuchthing").is_empty());
+        assert!(catalog.suggest("").is_empty());
+        // Two letters are one edit from several names: the suggestions stay few.
+        assert!(catalog.suggest("fx").len() <= 3);
+    }
+
+    #[test]
+    fn first_sentences_skip_headings_and_stop_at_a_full_stop() {
+        assert_eq!(
+            first_sentence("# Tool\n\nTool does x. It also does y.\n\n## Install\n"),
+            "Tool does x."
+        );
+        assert_eq!(
+            first_sentence("# Tool\n\nNo full stop\nhere\n"),
+            "No full stop here"
+        );
+        assert_eq!(first_sentence(""), "");
+        let long = format!("# T\n\n{}\n", "word ".repeat(40));
+        assert!(first_sentence(&long).ends_with('…'));
     }
 
     #[test]

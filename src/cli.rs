@@ -4,6 +4,15 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::doc::LoadOptions;
 
+/// Whether the subcommand's argument `id` came from the command line (rather than its
+/// default), so that a config file default may fill it in.
+pub fn given_in_subcommand(matches: &clap::ArgMatches, id: &str) -> bool {
+    matches.subcommand().is_some_and(|(_, sub)| {
+        sub.try_get_raw(id).ok().flatten().is_some()
+            && sub.value_source(id) == Some(clap::parser::ValueSource::CommandLine)
+    })
+}
+
 /// Install software from its install documentation.
 ///
 /// agent-install reads a product's install doc (a URL, a file, `-` for stdin, or a name from
@@ -11,11 +20,7 @@ use crate::doc::LoadOptions;
 /// passes, and only then applies the verified steps to the real target.
 #[derive(Debug, Parser)]
 #[command(name = "agent-install", version, propagate_version = true)]
-#[command(
-    after_help = "Exit statuses: 0 ok · 1 unexpected failure · 2 usage · 3 doc could not \
-be loaded · 4 no route worked · 5 verification failed · 6 refused · 7 sandbox unavailable · \
-8 agent backend error · 130 interrupted"
-)]
+#[command(after_help = crate::config::HELP_FOOTER)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -23,6 +28,21 @@ pub struct Cli {
     /// Log diagnostics to stderr (repeat for more: -v info, -vv debug, -vvv trace).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+
+    /// Print nothing but the final summary and errors (no progress, no warnings).
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Colour on stderr: `auto` (a terminal, unless NO_COLOR is set or CLICOLOR_FORCE
+    /// forces it), `always` or `never`.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "WHEN",
+        default_value_t = crate::ui::ColorChoice::Auto
+    )]
+    pub color: crate::ui::ColorChoice,
 }
 
 // Parsed once per process: the size of the largest variant costs nothing worth a Box.
@@ -98,14 +118,67 @@ agent-install provision --base debian-bookworm tools.plan.json --output tools.ta
 agent-install provision --base debian.oci.tar ./INSTALL.md --output app.tar\n  \
 podman load -i tools.tar"
     )]
+    #[command(mut_arg("agent", |arg| arg.help(
+        "Which agent proposes the commands for the docs among the inputs (plans need none)"
+    )))]
     Provision(ProvisionArgs),
     /// Show the facts about this machine that planning uses (OS, tools, package managers, ...).
+    ///
+    /// Read from files and system calls, without starting interpreters or version commands
+    /// (milliseconds); `--versions` adds every tool's exact version.
     Probe(ProbeArgs),
     /// Load an install doc and show how it was understood: sections, commands, routes,
     /// verification.
     Doc(DocArgs),
     /// Run commands in the sandbox by hand (see `sandbox exec --help`).
     Sandbox(SandboxArgs),
+    /// Search the built-in catalog by name, summary and install route (all entries without
+    /// TEXT).
+    #[command(
+        after_help = "Examples:\n  agent-install search           every catalog entry\n  \
+agent-install search rust      entries whose name, summary or routes mention rust\n  \
+agent-install search --json pip | jq -r '.[].name'"
+    )]
+    Search(SearchArgs),
+    /// Show the settings in force and where each one came from (flag defaults, environment,
+    /// config file).
+    Config(ConfigArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish) to stdout.
+    #[command(
+        after_help = "Install:\n  bash  agent-install completions bash > ~/.local/share/bash-completion/completions/agent-install\n  \
+zsh   agent-install completions zsh > ~/.zfunc/_agent-install   (with fpath+=~/.zfunc before compinit)\n  \
+fish  agent-install completions fish > ~/.config/fish/completions/agent-install.fish"
+    )]
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff) to stdout.
+    #[command(
+        after_help = "Install:\n  agent-install man > /usr/local/share/man/man1/agent-install.1\n  \
+man agent-install          (or read it without installing: agent-install man | man -l -)"
+    )]
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// Words to look for (all must match, any case); nothing lists the whole catalog.
+    pub text: Vec<String>,
+    /// Print JSON (an array of entries) instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]
@@ -208,6 +281,10 @@ pub struct ProbeArgs {
     /// Also check which package registries answer (short timeout each).
     #[arg(long)]
     pub network: bool,
+    /// Also run each tool's version command and ask the Python interpreters for their exact
+    /// versions (slower: tens of processes). Without it, versions come only from files.
+    #[arg(long)]
+    pub versions: bool,
 }
 
 #[derive(Debug, Args)]
@@ -330,7 +407,7 @@ pub enum AgentChoice {
 /// Which agent proposes the commands, and its LLM settings; shared by `run` and `provision`.
 #[derive(Debug, Clone, Args)]
 pub struct AgentArgs {
-    /// Which agent proposes the commands (for `provision`: for docs; plans need none).
+    /// Which agent proposes the commands.
     #[arg(long, value_enum, default_value_t = AgentChoice::Auto)]
     pub agent: AgentChoice,
     /// The LLM model (else AGENT_INSTALL_MODEL, else the config file, else the provider's
@@ -401,8 +478,8 @@ pub struct RunArgs {
     #[arg(long)]
     pub json: bool,
     /// Neither replay a plan kept from an earlier verified run of this doc on this machine
-    /// nor keep this run's plan. The cache lives in `$AGENT_INSTALL_CACHE_DIR`, else
-    /// `$XDG_CACHE_HOME/agent-install/plans`, else `~/.cache/agent-install/plans`.
+    /// nor keep this run's plan. The cache lives in `plans/` of `$AGENT_INSTALL_CACHE_DIR`,
+    /// else of `$XDG_CACHE_HOME/agent-install`, else of `~/.cache/agent-install`.
     #[arg(long, env = "AGENT_INSTALL_NO_CACHE", value_parser = clap::builder::FalseyValueParser::new())]
     pub no_cache: bool,
     #[command(flatten)]

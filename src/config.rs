@@ -1,9 +1,12 @@
-//! LLM settings, resolved in one place: command-line flags, then the environment, then the
-//! config file (`~/.config/agent-install/config.toml`, or the file `AGENT_INSTALL_CONFIG`
-//! names), then defaults.
+//! Settings, resolved in one place: command-line flags, then the environment, then the config
+//! file (`~/.config/agent-install/config.toml`, or the file `AGENT_INSTALL_CONFIG` names), then
+//! defaults. [`Settings::resolve`] holds the directories (caches, state), the catalog and the
+//! defaults for `--agent`, `--base` and `--policy`, each with where it came from (what
+//! `agent-install config` prints); [`resolve`] the LLM's.
 //!
-//! Every environment variable the LLM backends read is named once, below. API keys are held in
-//! [`ApiKey`], whose `Debug` never shows the value, so settings can be logged at any verbosity.
+//! Every environment variable agent-install reads is named once, below, and listed in
+//! [`ENVIRONMENT`] (which `--help` and the README show). API keys are held in [`ApiKey`], whose
+//! `Debug` never shows the value, so settings can be logged at any verbosity.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -24,6 +27,106 @@ pub const ANTHROPIC_BASE_URL: &str = "ANTHROPIC_BASE_URL";
 pub const AGENT_INSTALL_MODEL: &str = "AGENT_INSTALL_MODEL";
 /// Another config file than `~/.config/agent-install/config.toml`.
 pub const AGENT_INSTALL_CONFIG: &str = "AGENT_INSTALL_CONFIG";
+
+/// The root of every cache: plans (`plans/`), named base root filesystems (`rootfs/`),
+/// unpacked image bases (`bases/`) and base layers (`layers/`).
+pub const AGENT_INSTALL_CACHE_DIR: &str = "AGENT_INSTALL_CACHE_DIR";
+/// The old name of [`AGENT_INSTALL_CACHE_DIR`] used by `provision`; an alias for one release.
+pub const AGENT_INSTALL_CACHE: &str = "AGENT_INSTALL_CACHE";
+/// The old, undocumented override of the `rootfs/` cache alone; an alias for one release.
+pub const AGENT_INSTALL_ROOTFS_CACHE: &str = "AGENT_INSTALL_ROOTFS_CACHE";
+/// Where install records are kept.
+pub const AGENT_INSTALL_STATE_DIR: &str = "AGENT_INSTALL_STATE_DIR";
+/// A directory of install docs that replaces the built-in catalog.
+pub const AGENT_INSTALL_CATALOG: &str = crate::catalog::CATALOG_ENV;
+/// Turns the plan cache off (`1`) like `--no-cache`.
+pub const AGENT_INSTALL_NO_CACHE: &str = "AGENT_INSTALL_NO_CACHE";
+/// A `tracing` filter for the diagnostics on stderr (overrides `-v`).
+pub const AGENT_INSTALL_LOG: &str = "AGENT_INSTALL_LOG";
+/// For tests: the base URL that stands in for the raw-file hosts of GitHub, GitLab and
+/// Codeberg when a repository URL is rewritten to its README.
+pub const AGENT_INSTALL_RAW_BASE_URL: &str = "AGENT_INSTALL_RAW_BASE_URL";
+
+/// Every environment variable agent-install reads, with what it does: the single list that
+/// `--help` and the README are checked against.
+pub const ENVIRONMENT: &[(&str, &str)] = &[
+    (
+        AGENT_INSTALL_CONFIG,
+        "the config file (default ~/.config/agent-install/config.toml)",
+    ),
+    (
+        AGENT_INSTALL_CACHE_DIR,
+        "the root of every cache: plans, base root filesystems, image layers",
+    ),
+    (AGENT_INSTALL_STATE_DIR, "where install records are kept"),
+    (
+        AGENT_INSTALL_CATALOG,
+        "a directory of install docs that replaces the built-in catalog",
+    ),
+    (
+        AGENT_INSTALL_NO_CACHE,
+        "1: neither replay nor keep cached plans (--no-cache)",
+    ),
+    (
+        AGENT_INSTALL_LOG,
+        "a tracing filter for diagnostics (overrides -v)",
+    ),
+    (AGENT_INSTALL_MODEL, "the LLM model"),
+    (OPENAI_API_KEY, "the OpenAI(-compatible) key"),
+    (
+        OPENAI_BASE_URL,
+        "an OpenAI-compatible endpoint (Ollama, vLLM, ...)",
+    ),
+    (ANTHROPIC_API_KEY, "the Anthropic key"),
+    (ANTHROPIC_BASE_URL, "the Anthropic endpoint"),
+    (NO_COLOR, "any value: no colour (with --color auto)"),
+    (
+        CLICOLOR_FORCE,
+        "not 0: colour even into pipes (with --color auto)",
+    ),
+    (
+        AGENT_INSTALL_RAW_BASE_URL,
+        "tests only: stands in for the raw-file hosts of repository URLs",
+    ),
+    (
+        AGENT_INSTALL_CACHE,
+        "old name of AGENT_INSTALL_CACHE_DIR (still read, for one release)",
+    ),
+    (
+        AGENT_INSTALL_ROOTFS_CACHE,
+        "old override of the rootfs/ cache alone (still read, for one release)",
+    ),
+];
+
+/// Turns colour off (<https://no-color.org>).
+pub const NO_COLOR: &str = "NO_COLOR";
+/// Turns colour on even without a terminal.
+pub const CLICOLOR_FORCE: &str = "CLICOLOR_FORCE";
+
+/// The end of `--help`: exit statuses and the environment (kept equal to [`ENVIRONMENT`] by a
+/// test; clap takes a `&'static str`, so it is written out).
+pub const HELP_FOOTER: &str = "\
+Exit statuses: 0 ok · 1 unexpected failure · 2 usage · 3 doc could not be loaded · 4 no route \
+worked · 5 verification failed · 6 refused · 7 sandbox unavailable · 8 agent backend error · \
+130 interrupted
+
+Environment (`agent-install config` shows what is in force and why):
+  AGENT_INSTALL_CONFIG        the config file (default ~/.config/agent-install/config.toml)
+  AGENT_INSTALL_CACHE_DIR     the root of every cache: plans, base root filesystems, image layers
+  AGENT_INSTALL_STATE_DIR     where install records are kept
+  AGENT_INSTALL_CATALOG       a directory of install docs that replaces the built-in catalog
+  AGENT_INSTALL_NO_CACHE      1: neither replay nor keep cached plans (--no-cache)
+  AGENT_INSTALL_LOG           a tracing filter for diagnostics (overrides -v)
+  AGENT_INSTALL_MODEL         the LLM model
+  OPENAI_API_KEY              the OpenAI(-compatible) key
+  OPENAI_BASE_URL             an OpenAI-compatible endpoint (Ollama, vLLM, ...)
+  ANTHROPIC_API_KEY           the Anthropic key
+  ANTHROPIC_BASE_URL          the Anthropic endpoint
+  NO_COLOR                    any value: no colour (with --color auto)
+  CLICOLOR_FORCE              not 0: colour even into pipes (with --color auto)
+  AGENT_INSTALL_RAW_BASE_URL  tests only: stands in for the raw-file hosts of repository URLs
+  AGENT_INSTALL_CACHE         old name of AGENT_INSTALL_CACHE_DIR (still read, for one release)
+  AGENT_INSTALL_ROOTFS_CACHE  old override of the rootfs/ cache alone (still read, for one release)";
 
 pub const DEFAULT_OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
 pub const DEFAULT_ANTHROPIC_BASE_URL: &str = "https://api.anthropic.com";
@@ -92,11 +195,26 @@ pub struct Price {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigFile {
+    /// Defaults for flags of `run`, `plan`, `apply` and `provision`.
+    #[serde(default)]
+    pub defaults: DefaultsSection,
     #[serde(default)]
     pub llm: LlmSection,
     /// Prices by model name.
     #[serde(default)]
     pub prices: BTreeMap<String, Price>,
+}
+
+/// `[defaults]`: what a command uses when its flag is not given.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DefaultsSection {
+    /// `--agent` (`auto`, `offline`, `hybrid`, `openai`, `anthropic`).
+    pub agent: Option<String>,
+    /// `--base` (a directory or a named base such as `debian-bookworm`).
+    pub base: Option<String>,
+    /// `--policy`: a policy file; a relative path is relative to the config file.
+    pub policy: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -254,6 +372,235 @@ pub fn load_config(environment: &dyn Environment) -> Result<ConfigFile, ConfigEr
     })
 }
 
+/// Where a setting's value came from.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", content = "name", rename_all = "snake_case")]
+pub enum Origin {
+    /// An environment variable.
+    Environment(String),
+    /// An old environment variable, still read for one release.
+    Alias(String),
+    /// The config file (its path).
+    ConfigFile(String),
+    /// Derived from another setting or a standard location (XDG, HOME).
+    Default(String),
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::Environment(name) => write!(f, "${name}"),
+            Origin::Alias(name) => write!(f, "${name} (old name; use ${AGENT_INSTALL_CACHE_DIR})"),
+            Origin::ConfigFile(path) => write!(f, "{path}"),
+            Origin::Default(why) => write!(f, "default ({why})"),
+        }
+    }
+}
+
+/// A resolved value and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Setting<T> {
+    pub value: T,
+    pub origin: Origin,
+}
+
+impl<T> Setting<T> {
+    fn new(value: T, origin: Origin) -> Setting<T> {
+        Setting { value, origin }
+    }
+}
+
+/// The settings that are not the LLM's: directories, the catalog and flag defaults.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Settings {
+    /// The config file read (it may not exist: then it is only where one would be read).
+    pub config_file: Option<Setting<PathBuf>>,
+    /// The root of every cache.
+    pub cache_dir: Setting<PathBuf>,
+    /// Kept plans (`<cache>/plans`).
+    pub plan_cache: Setting<PathBuf>,
+    /// Built named bases (`<cache>/rootfs`).
+    pub rootfs_cache: Setting<PathBuf>,
+    /// Install records.
+    pub state_dir: Setting<PathBuf>,
+    /// A catalog directory instead of the built-in catalog.
+    pub catalog: Option<Setting<PathBuf>>,
+    /// The plan cache is off.
+    pub no_cache: Option<Setting<bool>>,
+    pub default_agent: Option<Setting<String>>,
+    pub default_base: Option<Setting<String>>,
+    pub default_policy: Option<Setting<PathBuf>>,
+}
+
+impl Settings {
+    /// The settings of this process (its environment and config file).
+    pub fn load() -> Result<Settings, ConfigError> {
+        let environment = ProcessEnvironment;
+        let config = load_config(&environment)?;
+        Ok(Settings::resolve(
+            &environment,
+            &config,
+            nix::unistd::geteuid().is_root(),
+        ))
+    }
+
+    /// Resolves every setting; `root` decides the state directory's default.
+    pub fn resolve(environment: &dyn Environment, config: &ConfigFile, root: bool) -> Settings {
+        let home = environment.var("HOME").map(PathBuf::from);
+        let xdg = |variable: &str, fallback: &str| -> Option<(PathBuf, Origin)> {
+            environment
+                .var(variable)
+                .map(PathBuf::from)
+                .filter(|path| path.is_absolute())
+                .map(|path| (path, Origin::Default(format!("${variable}"))))
+                .or_else(|| {
+                    home.as_ref().map(|home| {
+                        (
+                            home.join(fallback),
+                            Origin::Default(format!("$HOME/{fallback}")),
+                        )
+                    })
+                })
+        };
+        let cache_dir = if let Some(path) = environment.var(AGENT_INSTALL_CACHE_DIR) {
+            Setting::new(
+                PathBuf::from(path),
+                Origin::Environment(AGENT_INSTALL_CACHE_DIR.into()),
+            )
+        } else if let Some(path) = environment.var(AGENT_INSTALL_CACHE) {
+            Setting::new(
+                PathBuf::from(path),
+                Origin::Alias(AGENT_INSTALL_CACHE.into()),
+            )
+        } else {
+            match xdg("XDG_CACHE_HOME", ".cache") {
+                Some((path, origin)) => Setting::new(path.join("agent-install"), origin),
+                None => Setting::new(
+                    PathBuf::from("/var/cache/agent-install"),
+                    Origin::Default("no HOME".into()),
+                ),
+            }
+        };
+        let derived = |child: &str| {
+            Setting::new(
+                cache_dir.value.join(child),
+                Origin::Default(format!("the cache directory's {child}/")),
+            )
+        };
+        let plan_cache = derived("plans");
+        let rootfs_cache = match environment.var(AGENT_INSTALL_ROOTFS_CACHE) {
+            Some(path) => Setting::new(
+                PathBuf::from(path),
+                Origin::Alias(AGENT_INSTALL_ROOTFS_CACHE.into()),
+            ),
+            None => derived("rootfs"),
+        };
+        let state_dir = if let Some(path) = environment.var(AGENT_INSTALL_STATE_DIR) {
+            Setting::new(
+                PathBuf::from(path),
+                Origin::Environment(AGENT_INSTALL_STATE_DIR.into()),
+            )
+        } else if root {
+            Setting::new(
+                PathBuf::from("/var/lib/agent-install"),
+                Origin::Default("root".into()),
+            )
+        } else {
+            match xdg("XDG_STATE_HOME", ".local/state") {
+                Some((path, origin)) => Setting::new(path.join("agent-install"), origin),
+                None => Setting::new(
+                    PathBuf::from("/var/lib/agent-install"),
+                    Origin::Default("no HOME".into()),
+                ),
+            }
+        };
+        let config_path = config_path(environment);
+        let from_file = || {
+            Origin::ConfigFile(
+                config_path
+                    .as_ref()
+                    .map(|path| path.display().to_string())
+                    .unwrap_or_default(),
+            )
+        };
+        let default_policy = config.defaults.policy.as_ref().map(|policy| {
+            // Relative to the file that names it, as a reader of that file expects.
+            let directory = config_path
+                .as_deref()
+                .and_then(Path::parent)
+                .unwrap_or(Path::new("."));
+            Setting::new(directory.join(policy), from_file())
+        });
+        Settings {
+            config_file: config_path.clone().map(|path| {
+                let origin = if environment.var(AGENT_INSTALL_CONFIG).is_some() {
+                    Origin::Environment(AGENT_INSTALL_CONFIG.into())
+                } else {
+                    Origin::Default("$XDG_CONFIG_HOME or $HOME/.config".into())
+                };
+                Setting::new(path, origin)
+            }),
+            plan_cache,
+            rootfs_cache,
+            cache_dir,
+            state_dir,
+            catalog: environment.var(AGENT_INSTALL_CATALOG).map(|path| {
+                Setting::new(
+                    PathBuf::from(path),
+                    Origin::Environment(AGENT_INSTALL_CATALOG.into()),
+                )
+            }),
+            no_cache: environment.var(AGENT_INSTALL_NO_CACHE).map(|value| {
+                let off = !matches!(
+                    value.to_ascii_lowercase().as_str(),
+                    "0" | "false" | "no" | "off"
+                );
+                Setting::new(off, Origin::Environment(AGENT_INSTALL_NO_CACHE.into()))
+            }),
+            default_agent: config
+                .defaults
+                .agent
+                .clone()
+                .map(|agent| Setting::new(agent, from_file())),
+            default_base: config
+                .defaults
+                .base
+                .clone()
+                .map(|base| Setting::new(base, from_file())),
+            default_policy,
+        }
+    }
+}
+
+/// The root of every cache, for the modules that keep one (plans, rootfs, bases, layers):
+/// `$AGENT_INSTALL_CACHE_DIR`, else the old `$AGENT_INSTALL_CACHE`, else
+/// `$XDG_CACHE_HOME/agent-install`, else `~/.cache/agent-install`.
+pub fn cache_dir() -> PathBuf {
+    Settings::resolve(&ProcessEnvironment, &ConfigFile::default(), false)
+        .cache_dir
+        .value
+}
+
+/// Where named bases are built and kept: `<cache>/rootfs`, or the old
+/// `$AGENT_INSTALL_ROOTFS_CACHE`.
+pub fn rootfs_cache_dir() -> PathBuf {
+    Settings::resolve(&ProcessEnvironment, &ConfigFile::default(), false)
+        .rootfs_cache
+        .value
+}
+
+/// Where install records are kept: `$AGENT_INSTALL_STATE_DIR`, else `/var/lib/agent-install`
+/// as root, else `$XDG_STATE_HOME/agent-install` or `~/.local/state/agent-install`.
+pub fn state_dir() -> PathBuf {
+    Settings::resolve(
+        &ProcessEnvironment,
+        &ConfigFile::default(),
+        nix::unistd::geteuid().is_root(),
+    )
+    .state_dir
+    .value
+}
+
 /// The provider an LLM is configured for, if any: a key or endpoint in the environment, or a
 /// provider, endpoint or key in the config file. OpenAI-compatible wins when both are set.
 pub fn configured_provider(
@@ -368,6 +715,162 @@ mod tests {
             .iter()
             .map(|(name, value)| (name.to_string(), value.to_string()))
             .collect()
+    }
+
+    /// The resolution table of the directories: each row is an environment and the cache
+    /// root, rootfs cache and state directory it gives, with the origin of the cache root.
+    #[test]
+    fn directories_resolve_from_the_environment_then_xdg_then_home() {
+        struct Row {
+            environment: &'static [(&'static str, &'static str)],
+            root: bool,
+            cache: &'static str,
+            cache_origin: Origin,
+            rootfs: &'static str,
+            state: &'static str,
+        }
+        let rows = [
+            Row {
+                environment: &[("HOME", "/home/u")],
+                root: false,
+                cache: "/home/u/.cache/agent-install",
+                cache_origin: Origin::Default("$HOME/.cache".into()),
+                rootfs: "/home/u/.cache/agent-install/rootfs",
+                state: "/home/u/.local/state/agent-install",
+            },
+            Row {
+                environment: &[
+                    ("HOME", "/home/u"),
+                    ("XDG_CACHE_HOME", "/xdg/cache"),
+                    ("XDG_STATE_HOME", "/xdg/state"),
+                ],
+                root: false,
+                cache: "/xdg/cache/agent-install",
+                cache_origin: Origin::Default("$XDG_CACHE_HOME".into()),
+                rootfs: "/xdg/cache/agent-install/rootfs",
+                state: "/xdg/state/agent-install",
+            },
+            // A relative XDG directory is ignored, as the XDG spec says.
+            Row {
+                environment: &[("HOME", "/home/u"), ("XDG_CACHE_HOME", "relative")],
+                root: true,
+                cache: "/home/u/.cache/agent-install",
+                cache_origin: Origin::Default("$HOME/.cache".into()),
+                rootfs: "/home/u/.cache/agent-install/rootfs",
+                state: "/var/lib/agent-install",
+            },
+            Row {
+                environment: &[
+                    ("HOME", "/home/u"),
+                    (AGENT_INSTALL_CACHE_DIR, "/c"),
+                    (AGENT_INSTALL_CACHE, "/old"),
+                    (AGENT_INSTALL_STATE_DIR, "/s"),
+                ],
+                root: true,
+                cache: "/c",
+                cache_origin: Origin::Environment(AGENT_INSTALL_CACHE_DIR.into()),
+                rootfs: "/c/rootfs",
+                state: "/s",
+            },
+            Row {
+                environment: &[("HOME", "/home/u"), (AGENT_INSTALL_CACHE, "/old")],
+                root: false,
+                cache: "/old",
+                cache_origin: Origin::Alias(AGENT_INSTALL_CACHE.into()),
+                rootfs: "/old/rootfs",
+                state: "/home/u/.local/state/agent-install",
+            },
+            Row {
+                environment: &[
+                    (AGENT_INSTALL_CACHE_DIR, "/c"),
+                    (AGENT_INSTALL_ROOTFS_CACHE, "/r"),
+                ],
+                root: false,
+                cache: "/c",
+                cache_origin: Origin::Environment(AGENT_INSTALL_CACHE_DIR.into()),
+                rootfs: "/r",
+                state: "/var/lib/agent-install",
+            },
+            // An empty variable counts as unset.
+            Row {
+                environment: &[("HOME", "/home/u"), (AGENT_INSTALL_CACHE_DIR, "")],
+                root: false,
+                cache: "/home/u/.cache/agent-install",
+                cache_origin: Origin::Default("$HOME/.cache".into()),
+                rootfs: "/home/u/.cache/agent-install/rootfs",
+                state: "/home/u/.local/state/agent-install",
+            },
+        ];
+        for row in rows {
+            let env = environment(row.environment);
+            let settings = Settings::resolve(&env, &ConfigFile::default(), row.root);
+            let context = format!("{:?}", row.environment);
+            assert_eq!(settings.cache_dir.value, Path::new(row.cache), "{context}");
+            assert_eq!(settings.cache_dir.origin, row.cache_origin, "{context}");
+            assert_eq!(
+                settings.rootfs_cache.value,
+                Path::new(row.rootfs),
+                "{context}"
+            );
+            assert_eq!(
+                settings.plan_cache.value,
+                Path::new(row.cache).join("plans"),
+                "{context}"
+            );
+            assert_eq!(settings.state_dir.value, Path::new(row.state), "{context}");
+        }
+    }
+
+    #[test]
+    fn the_config_file_gives_flag_defaults_with_a_policy_relative_to_it() {
+        let config: ConfigFile = toml::from_str(
+            "[defaults]\nagent = \"offline\"\nbase = \"debian-bookworm\"\npolicy = \"policy.toml\"\n",
+        )
+        .unwrap();
+        let env = environment(&[(AGENT_INSTALL_CONFIG, "/etc/ai/config.toml")]);
+        let settings = Settings::resolve(&env, &config, false);
+        let origin = Origin::ConfigFile("/etc/ai/config.toml".into());
+        assert_eq!(
+            settings.default_agent,
+            Some(Setting::new("offline".to_string(), origin.clone()))
+        );
+        assert_eq!(
+            settings
+                .default_base
+                .map(|setting| setting.value)
+                .as_deref(),
+            Some("debian-bookworm")
+        );
+        assert_eq!(
+            settings.default_policy,
+            Some(Setting::new(PathBuf::from("/etc/ai/policy.toml"), origin))
+        );
+        let absolute: ConfigFile =
+            toml::from_str("[defaults]\npolicy = \"/p/policy.toml\"\n").unwrap();
+        let settings = Settings::resolve(&env, &absolute, false);
+        assert_eq!(
+            settings.default_policy.unwrap().value,
+            PathBuf::from("/p/policy.toml")
+        );
+        assert!(toml::from_str::<ConfigFile>("[defaults]\nagnet = \"x\"\n").is_err());
+    }
+
+    #[test]
+    fn the_help_footer_lists_every_environment_variable() {
+        for (name, meaning) in ENVIRONMENT {
+            let line = HELP_FOOTER
+                .lines()
+                .find(|line| line.trim_start().starts_with(&format!("{name} ")))
+                .unwrap_or_else(|| panic!("{name} is not in the help footer"));
+            assert!(line.ends_with(meaning), "{line:?} does not say {meaning:?}");
+        }
+        let listed = HELP_FOOTER
+            .lines()
+            .filter(|line| {
+                line.starts_with("  ") && line.trim_start().starts_with(char::is_uppercase)
+            })
+            .count();
+        assert_eq!(listed, ENVIRONMENT.len());
     }
 
     #[test]

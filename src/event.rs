@@ -51,6 +51,10 @@ pub enum Event {
     /// A command started running.
     StepStarted {
         step: usize,
+        /// The number of the last step, when it is known in advance (a plan's replay); an
+        /// agent's run is open-ended.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        total: Option<usize>,
         command: String,
         purpose: String,
         target: String,

@@ -142,7 +142,10 @@ pub fn replay(
         });
         let observation = run_command(
             sandbox,
-            number,
+            StepNumber {
+                step: number,
+                total: Some(options.first_step + steps.len() - 1),
+            },
             &step.command,
             &step.purpose,
             &options.target,
@@ -302,9 +305,16 @@ pub fn approve(
 
 /// Runs one command with `StepStarted` and `Output` events (the caller emits `StepFinished`,
 /// which may carry what only it knows).
+/// A step's number, and the number of the last step when it is known in advance.
+#[derive(Debug, Clone, Copy)]
+pub struct StepNumber {
+    pub step: usize,
+    pub total: Option<usize>,
+}
+
 pub fn run_command(
     sandbox: &mut dyn Sandbox,
-    step: usize,
+    StepNumber { step, total }: StepNumber,
     command: &str,
     purpose: &str,
     target: &str,
@@ -313,6 +323,7 @@ pub fn run_command(
 ) -> Result<Observation, SandboxError> {
     emit(Event::StepStarted {
         step,
+        total,
         command: command.to_string(),
         purpose: purpose.to_string(),
         target: target.to_string(),

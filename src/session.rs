@@ -730,7 +730,7 @@ impl Loop<'_> {
         let result = tokio::task::block_in_place(|| {
             replay::run_command(
                 sandbox,
-                step,
+                replay::StepNumber { step, total: None },
                 command,
                 purpose,
                 target,

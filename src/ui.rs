@@ -2,18 +2,179 @@
 //! `--transcript` JSONL file, and the report builder — all fed by [`Outputs::emit`].
 //!
 //! Diagnostics and progress go to stderr; stdout carries only data (`--json` events), so
-//! `agent-install … --json | jq` works. Colours appear only on a terminal and never with
-//! `NO_COLOR`. Every line that leaves the process passes through the secret redactor first.
+//! `agent-install … --json | jq` works. How the human view looks is decided once per process
+//! ([`Display`], from `--color`, `-q`, `-v` and the environment): colours only where
+//! [`Display::resolve`] says so (a terminal by default, never with `NO_COLOR`), nothing but the
+//! final summary with `-q`. Every line that leaves the process passes through the secret
+//! redactor first.
 
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
-use std::time::Duration;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 use console::Style;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::event::{Event, Outcome, Stream};
 use crate::report::{Report, ReportBuilder};
+
+/// When stderr gets colours (`--color`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless `NO_COLOR` is set (or `CLICOLOR_FORCE` forces colour anyway).
+    Auto,
+    /// Always, also into pipes and files.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// How the human-facing output looks, decided once per process from the global flags and the
+/// environment (see [`color_wanted`]) and read by every renderer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Display {
+    /// Escape sequences (colours, bold) on stderr.
+    pub color: bool,
+    /// Escape sequences in the tables printed on stdout (`probe`, `search`, `config`).
+    pub stdout_color: bool,
+    /// `-q`: no progress, no warnings; only the final summary and errors.
+    pub quiet: bool,
+    /// stderr is a terminal: spinners and progress bars instead of plain lines.
+    pub interactive: bool,
+}
+
+static DISPLAY: OnceLock<Display> = OnceLock::new();
+
+/// Whether a stream gets escape sequences. The rules, in order: `--color never` and `--color
+/// always` win; with `auto`, a non-empty `NO_COLOR` turns colour off, a `CLICOLOR_FORCE` other
+/// than `0` turns it on, `TERM=dumb` turns it off, and otherwise the stream being a terminal
+/// decides. A pipe never gets escape sequences unless asked for explicitly.
+pub fn color_wanted(
+    choice: ColorChoice,
+    is_terminal: bool,
+    environment: &dyn Fn(&str) -> Option<String>,
+) -> bool {
+    let set = |name: &str| environment(name).filter(|value| !value.is_empty());
+    match choice {
+        ColorChoice::Never => false,
+        ColorChoice::Always => true,
+        ColorChoice::Auto => {
+            if set(crate::config::NO_COLOR).is_some() {
+                false
+            } else if set(crate::config::CLICOLOR_FORCE).is_some_and(|value| value != "0") {
+                true
+            } else if set("TERM").as_deref() == Some("dumb") {
+                false
+            } else {
+                is_terminal
+            }
+        }
+    }
+}
+
+impl Display {
+    /// The display for these flags, this environment and these streams.
+    pub fn resolve(
+        choice: ColorChoice,
+        quiet: bool,
+        stderr_is_terminal: bool,
+        stdout_is_terminal: bool,
+        environment: &dyn Fn(&str) -> Option<String>,
+    ) -> Display {
+        Display {
+            color: color_wanted(choice, stderr_is_terminal, environment),
+            stdout_color: color_wanted(choice, stdout_is_terminal, environment),
+            quiet,
+            interactive: stderr_is_terminal,
+        }
+    }
+
+    /// Makes this the display of the process (the first call wins) and tells `console`
+    /// (used by indicatif and dialoguer) whether to colour.
+    pub fn install(self) {
+        let display = *DISPLAY.get_or_init(|| self);
+        console::set_colors_enabled_stderr(display.color);
+        console::set_colors_enabled(display.stdout_color);
+    }
+
+    /// The display of this process: the installed one, else the default for this terminal
+    /// and environment (library users and tests that never call [`Display::install`]).
+    pub fn current() -> Display {
+        *DISPLAY.get_or_init(|| {
+            Display::resolve(
+                ColorChoice::Auto,
+                false,
+                std::io::stderr().is_terminal(),
+                std::io::stdout().is_terminal(),
+                &|name| std::env::var(name).ok(),
+            )
+        })
+    }
+}
+
+/// A progress bar for a download (a doc fetched over HTTP): bytes, total, rate. Drawn only on
+/// an interactive stderr without `-q`; elsewhere it stays silent and the finished transfer is
+/// logged at `-v`.
+pub struct Download {
+    bar: Option<ProgressBar>,
+    label: String,
+    started: Instant,
+    bytes: u64,
+}
+
+impl Download {
+    /// Bars appear only for transfers that take a moment: below this, nothing is drawn.
+    const SHOW_AFTER: Duration = Duration::from_millis(300);
+
+    pub fn start(label: &str, total: Option<u64>) -> Download {
+        let display = Display::current();
+        let bar = (display.interactive && !display.quiet).then(|| {
+            let bar = ProgressBar::hidden();
+            bar.set_length(total.unwrap_or(0));
+            let template = if total.is_some() {
+                "{prefix} {bytes}/{total_bytes} ({bytes_per_sec}, {elapsed})"
+            } else {
+                "{spinner} {prefix} {bytes} ({bytes_per_sec}, {elapsed})"
+            };
+            if let Ok(style) = ProgressStyle::with_template(template) {
+                bar.set_style(style);
+            }
+            bar.set_prefix(format!("fetching {label}"));
+            bar
+        });
+        Download {
+            bar,
+            label: label.to_string(),
+            started: Instant::now(),
+            bytes: 0,
+        }
+    }
+
+    pub fn advance(&mut self, bytes: u64) {
+        self.bytes += bytes;
+        if let Some(bar) = &self.bar {
+            if bar.is_hidden() && self.started.elapsed() >= Self::SHOW_AFTER {
+                bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            }
+            bar.set_position(self.bytes);
+        }
+    }
+
+    /// Clears the bar and logs the transfer: `fetched URL: 1.2 MB in 0.4s (3.0 MB/s)`.
+    pub fn finish(self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+        let seconds = self.started.elapsed().as_secs_f64();
+        tracing::info!(
+            "fetched {}: {} in {seconds:.1}s ({}/s)",
+            self.label,
+            human_bytes(self.bytes),
+            human_bytes((self.bytes as f64 / seconds.max(0.001)) as u64)
+        );
+    }
+}
 
 /// Where a run's events go.
 pub struct Outputs {
@@ -54,6 +215,19 @@ impl Outputs {
     }
 
     pub fn emit(&mut self, event: Event) {
+        let event = self.record(event);
+        if let Some(terminal) = &mut self.terminal {
+            terminal.render(&event);
+        }
+    }
+
+    /// Feeds the report, `--json` and the transcript, but not the terminal: for an ending
+    /// that the command also returns as an error, which `main` prints once.
+    pub fn emit_unrendered(&mut self, event: Event) {
+        self.record(event);
+    }
+
+    fn record(&mut self, event: Event) -> Event {
         let event = self.redacted(event);
         self.report.observe(&event);
         if self.json || self.transcript.is_some() {
@@ -72,9 +246,7 @@ impl Outputs {
                 }
             }
         }
-        if let Some(terminal) = &mut self.terminal {
-            terminal.render(&event);
-        }
+        event
     }
 
     /// Stops any spinner and returns the report (if the run finished).
@@ -111,11 +283,17 @@ fn redact_value(value: &mut serde_json::Value, redact: &dyn Fn(&str) -> String) 
     }
 }
 
-/// The human view on stderr: a spinner per step on a terminal, plain lines otherwise.
+/// The human view on stderr: a spinner per step on a terminal, plain lines otherwise; with
+/// `-q`, only the final summary.
 struct Terminal {
     interactive: bool,
+    quiet: bool,
+    /// When the run began, for the total elapsed time beside each step.
+    started: Instant,
     spinner: Option<ProgressBar>,
     step_command: String,
+    /// `3/7` when the number of steps is known, else `3`.
+    step_label: String,
     styles: Styles,
 }
 
@@ -128,14 +306,17 @@ struct Styles {
 
 impl Terminal {
     fn new() -> Terminal {
-        let interactive = std::io::stderr().is_terminal();
-        let colors = interactive && std::env::var_os("NO_COLOR").is_none();
-        console::set_colors_enabled_stderr(colors);
-        let style = |style: Style| style.for_stderr();
+        let display = Display::current();
+        // `force_styling` makes each style follow the resolved choice rather than console's
+        // own guess from the environment.
+        let style = |style: Style| style.for_stderr().force_styling(display.color);
         Terminal {
-            interactive,
+            interactive: display.interactive && !display.quiet,
+            quiet: display.quiet,
+            started: Instant::now(),
             spinner: None,
             step_command: String::new(),
+            step_label: String::new(),
             styles: Styles {
                 good: style(Style::new().green()),
                 bad: style(Style::new().red()),
@@ -159,6 +340,9 @@ impl Terminal {
     }
 
     fn render(&mut self, event: &Event) {
+        if self.quiet && !matches!(event, Event::Finished { .. }) {
+            return;
+        }
         let Styles {
             good,
             bad,
@@ -217,28 +401,52 @@ impl Terminal {
             Event::Decision { .. } => {}
             Event::StepStarted {
                 step,
+                total,
                 command,
                 target,
                 ..
             } => {
                 self.clear_spinner();
                 self.step_command = first_line(command);
+                self.step_label = match total {
+                    Some(total) => format!("{step}/{total}"),
+                    None => step.to_string(),
+                };
                 if self.interactive {
+                    // The bar's own clock is the step's; the run's total is a key of its own.
                     let spinner = ProgressBar::new_spinner();
-                    let template = format!("{{spinner}} [{step}] {{prefix}} {{elapsed}} {{msg}}");
+                    let run_started = self.started;
+                    let template = format!(
+                        "{{spinner}} [{}] {{prefix}} {{elapsed}} (total {{total}}) {{msg}}",
+                        self.step_label
+                    );
                     if let Ok(style) = ProgressStyle::with_template(&template) {
-                        spinner.set_style(style);
+                        spinner.set_style(style.with_key(
+                            "total",
+                            move |_: &indicatif::ProgressState, out: &mut dyn std::fmt::Write| {
+                                let _ = write!(out, "{}s", run_started.elapsed().as_secs());
+                            },
+                        ));
                     }
                     spinner.set_prefix(format!("{} ({target})", self.step_command));
                     spinner.enable_steady_tick(Duration::from_millis(120));
                     self.spinner = Some(spinner);
                 } else {
-                    self.line(format!("[{step}] {} ({target})", self.step_command));
+                    self.line(format!(
+                        "[{}] {} ({target})",
+                        self.step_label, self.step_command
+                    ));
                 }
             }
             Event::Output { line, stream, .. } => {
                 if let Some(spinner) = &self.spinner {
-                    let shown: String = line.chars().take(80).collect();
+                    // Progress meters (apt, pip, curl) redraw one line with carriage returns:
+                    // the last drawing is the news.
+                    let latest = line
+                        .rsplit('\r')
+                        .find(|part| !part.trim().is_empty())
+                        .unwrap_or_default();
+                    let shown: String = latest.chars().take(80).collect();
                     spinner.set_message(format!("{}", dim.apply_to(shown)));
                 } else if *stream == Stream::Stderr && !self.interactive {
                     // Without a terminal, keep stderr lines: they explain failures in CI logs.
@@ -264,7 +472,12 @@ impl Terminal {
                     (None, _) => format!("{}", bad.apply_to("killed")),
                 };
                 let command = self.step_command.clone();
-                self.line(format!("[{step}] {command} — {status} in {seconds:.1}s"));
+                let label = if self.step_label.is_empty() {
+                    step.to_string()
+                } else {
+                    self.step_label.clone()
+                };
+                self.line(format!("[{label}] {command} — {status} in {seconds:.1}s"));
             }
             Event::RolledBack { step } => {
                 self.line(format!("  {} step {step}", dim.apply_to("rolled back")))
@@ -391,6 +604,51 @@ fn stderr_line(text: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn colour_follows_the_flag_then_the_environment_then_the_stream() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(key, _)| *key == name)
+                    .map(|(_, value)| value.to_string())
+            }
+        };
+        // (choice, terminal, environment, colour)
+        type Row = (
+            ColorChoice,
+            bool,
+            &'static [(&'static str, &'static str)],
+            bool,
+        );
+        let table: &[Row] = &[
+            (ColorChoice::Auto, true, &[], true),
+            (ColorChoice::Auto, false, &[], false),
+            (ColorChoice::Auto, true, &[("NO_COLOR", "1")], false),
+            (ColorChoice::Auto, true, &[("NO_COLOR", "")], true),
+            (ColorChoice::Auto, false, &[("CLICOLOR_FORCE", "1")], true),
+            (ColorChoice::Auto, false, &[("CLICOLOR_FORCE", "0")], false),
+            (
+                ColorChoice::Auto,
+                false,
+                &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")],
+                false,
+            ),
+            (ColorChoice::Auto, true, &[("TERM", "dumb")], false),
+            (ColorChoice::Always, false, &[("NO_COLOR", "1")], true),
+            (ColorChoice::Never, true, &[("CLICOLOR_FORCE", "1")], false),
+        ];
+        for (choice, terminal, pairs, expected) in table {
+            assert_eq!(
+                color_wanted(*choice, *terminal, &env(pairs)),
+                *expected,
+                "{choice:?} terminal={terminal} {pairs:?}"
+            );
+        }
+        let display = Display::resolve(ColorChoice::Auto, true, true, false, &env(&[]));
+        assert!(display.color && !display.stdout_color && display.quiet && display.interactive);
+    }
 
     #[test]
     fn sizes_read_like_people_write_them() {

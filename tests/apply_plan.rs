@@ -37,6 +37,7 @@ fn a_run_plan_applies_on_a_fresh_minbase_sandbox_and_refuses_when_the_doc_or_mac
     let doc = run_doc("widget-tarball.md", server.port(), work.path());
     let plan_path = work.path().join("plan.json");
     let cache = work.path().join("cache");
+    sandbox_support::cache_with_minbase(&cache);
     let cache_env = [("AGENT_INSTALL_CACHE_DIR", cache.to_str().unwrap())];
 
     let run = install(

@@ -15,7 +15,11 @@ const ARGS: &[&str] = &["--base", "debian-bookworm", "--no-apply"];
 /// The plan files in the cache.
 fn cached_plans(cache: &Path) -> Vec<PathBuf> {
     let mut plans = Vec::new();
-    for directory in std::fs::read_dir(cache).into_iter().flatten().flatten() {
+    for directory in std::fs::read_dir(cache.join("plans"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
         for file in std::fs::read_dir(directory.path())
             .into_iter()
             .flatten()
@@ -51,6 +55,7 @@ impl Fixture {
         let server = FileServer::serve(served.path());
         let work = tempfile::tempdir().expect("temp dir");
         let doc = run_doc("widget-tarball.md", server.port(), work.path());
+        sandbox_support::cache_with_minbase(&work.path().join("cache"));
         Fixture {
             _served: served,
             _server: server,

@@ -92,7 +92,7 @@ fn this_is_debian_12_x86_64_as_root() {
         eprintln!("skipped: not a Debian 12 machine");
         return;
     }
-    let (json, probe) = probe_json(&[]);
+    let (json, probe) = probe_json(&["--versions"]);
     assert_eq!(json["system"]["distro"]["id"], "debian");
     assert_eq!(json["system"]["distro"]["version"], "12");
     assert_eq!(json["system"]["distro"]["codename"], "bookworm");
@@ -110,6 +110,49 @@ fn this_is_debian_12_x86_64_as_root() {
     }
     if Path::new("/etc/ssl/certs/ca-certificates.crt").exists() {
         assert!(probe.has("ca-certificates"));
+    }
+}
+
+/// The probe without `--versions` reads Python's facts from files; with it, the interpreters
+/// answer for themselves. The facts a plan depends on must not differ between the two: every
+/// `apply` compares the fast fingerprint with one a `probe` may have shown.
+#[test]
+fn facts_read_from_files_match_what_the_interpreters_say() {
+    let (fast, _) = probe_json(&[]);
+    let (full, _) = probe_json(&["--versions"]);
+    assert_eq!(fast["fingerprint"], full["fingerprint"]);
+    for interpreter in ["on_path", "system"] {
+        for fact in [
+            "stdlib",
+            "externally_managed",
+            "virtual_environment",
+            "pip",
+            "pip_install_refused",
+        ] {
+            assert_eq!(
+                fast["python"][interpreter][fact], full["python"][interpreter][fact],
+                "python.{interpreter}.{fact}:\nfast {:#}\nfull {:#}",
+                fast["python"], full["python"]
+            );
+        }
+        // The exact version needs the interpreter; files give its series.
+        if let (Some(series), Some(exact)) = (
+            fast["python"][interpreter]["version"].as_str(),
+            full["python"][interpreter]["version"].as_str(),
+        ) {
+            assert!(exact.starts_with(series), "{series} vs {exact}");
+        }
+    }
+    // Only --versions runs the tools.
+    if full["package_managers"]["apt"].is_object() {
+        assert!(
+            full["package_managers"]["apt"]["version"].is_string(),
+            "{full:#}"
+        );
+        assert!(
+            fast["package_managers"]["apt"]["version"].is_null(),
+            "{fast:#}"
+        );
     }
 }
 

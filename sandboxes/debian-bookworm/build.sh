@@ -5,8 +5,9 @@
 #   sandboxes/debian-bookworm/build.sh            build if missing, print the rootfs path
 #   sandboxes/debian-bookworm/build.sh --rebuild  build again
 #
-# Cache: ${AGENT_INSTALL_ROOTFS_CACHE:-${XDG_CACHE_HOME:-~/.cache}/agent-install/rootfs}/
-#        debian-bookworm-minbase (plus a .stamp file next to it).
+# Cache: ${AGENT_INSTALL_CACHE_DIR:-${XDG_CACHE_HOME:-~/.cache}/agent-install}/rootfs/
+#        debian-bookworm-minbase (plus a .stamp file next to it); agent-install passes the
+#        directory as AGENT_INSTALL_ROOTFS_CACHE (also still read from the environment).
 # Mirror: $DEBIAN_MIRROR, else the first bookworm mirror configured in /etc/apt (so the build
 #         uses the same mirror or proxy as the machine), else http://deb.debian.org/debian.
 #
@@ -18,7 +19,7 @@ set -euo pipefail
 
 name=debian-bookworm-minbase
 suite=bookworm
-cache_root="${AGENT_INSTALL_ROOTFS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/agent-install/rootfs}"
+cache_root="${AGENT_INSTALL_ROOTFS_CACHE:-${AGENT_INSTALL_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/agent-install}/rootfs}"
 target="$cache_root/$name"
 stamp="$cache_root/$name.stamp"
 rebuild=no

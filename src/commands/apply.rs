@@ -89,7 +89,8 @@ pub async fn run(args: ApplyArgs) -> Result<ExitStatus, Error> {
         ExitStatus::from_code(exit_code)
     };
 
-    if !plan.verified {
+    // Only a run on this machine needs the advice; a rehearsal is what it advises.
+    if !plan.verified && on_host {
         outputs.emit(Event::Warning {
             message: format!(
                 "{} was never rehearsed (a dry-run plan): its steps run as written; consider \

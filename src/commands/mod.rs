@@ -9,12 +9,21 @@ mod probe;
 mod provision;
 pub mod run;
 mod sandbox;
+mod search;
+mod settings;
 
 use crate::cli::{Cli, Command, SandboxOptions};
 use crate::sandbox::{Backend, Network, Profile, SandboxConfig, rootfs};
 use crate::{Error, ExitStatus};
 
-pub fn run(cli: Cli) -> Result<ExitStatus, Error> {
+pub fn run(mut cli: Cli, agent_given: bool) -> Result<ExitStatus, Error> {
+    // Commands that print what the parser knows need neither a runtime nor the settings.
+    match &cli.command {
+        Command::Completions(args) => return completions(args.shell),
+        Command::Man => return man_page(),
+        _ => {}
+    }
+    apply_config_defaults(&mut cli.command, agent_given)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -29,8 +38,117 @@ pub fn run(cli: Cli) -> Result<ExitStatus, Error> {
             Command::Plan(args) => plan::run(args).await,
             Command::Export(args) => export::run(args).await,
             Command::Provision(args) => provision::run(args).await,
+            Command::Search(args) => search::run(args).await,
+            Command::Config(args) => settings::run(args).await,
+            Command::Completions(_) | Command::Man => Ok(ExitStatus::Success),
         }
     })
+}
+
+/// The config file's `[defaults]` for the flags a command was not given: `--agent` (when
+/// `agent_given` is false), `--base` and `--policy`.
+fn apply_config_defaults(command: &mut Command, agent_given: bool) -> Result<(), Error> {
+    let applies = matches!(
+        command,
+        Command::Run(_) | Command::Plan(_) | Command::Apply(_) | Command::Provision(_)
+    );
+    if !applies {
+        return Ok(());
+    }
+    let settings = crate::config::Settings::load().map_err(settings::config_error)?;
+    let agent = match (&settings.default_agent, agent_given) {
+        (Some(setting), false) => Some(
+            <crate::cli::AgentChoice as clap::ValueEnum>::from_str(&setting.value, true).map_err(
+                |_| {
+                    Error::usage(
+                        format!(
+                            "the config file {} sets agent = \"{}\", which is not an agent",
+                            setting.origin, setting.value
+                        ),
+                        Some(
+                            "use auto, offline, hybrid, openai, anthropic or scripted".to_string(),
+                        ),
+                    )
+                },
+            )?,
+        ),
+        _ => None,
+    };
+    let base = settings.default_base.map(|setting| setting.value);
+    let policy = settings.default_policy.map(|setting| setting.value);
+    tracing::info!(
+        "config defaults: agent {agent:?}, base {base:?}, policy {:?}",
+        policy.as_deref()
+    );
+    match command {
+        Command::Run(args) => {
+            args.agent.agent = agent.unwrap_or(args.agent.agent);
+            args.sandbox.base = args.sandbox.base.take().or(base);
+            args.policy = args.policy.take().or(policy);
+        }
+        Command::Plan(args) => {
+            args.agent = agent.unwrap_or(args.agent);
+            args.base = args.base.take().or(base);
+            args.policy = args.policy.take().or(policy);
+        }
+        Command::Apply(args) => {
+            // A plan names its own machine; `--base` stays what the command line says.
+            args.policy = args.policy.take().or(policy);
+        }
+        Command::Provision(args) => {
+            args.agent.agent = agent.unwrap_or(args.agent.agent);
+            args.policy = args.policy.take().or(policy);
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// `agent-install completions SHELL`: the completion script on stdout.
+fn completions(shell: clap_complete::Shell) -> Result<ExitStatus, Error> {
+    use clap::CommandFactory;
+    let mut command = Cli::command();
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut command, "agent-install", &mut script);
+    write_stdout(&String::from_utf8_lossy(&script))?;
+    Ok(ExitStatus::Success)
+}
+
+/// `agent-install man`: the manual page (roff) on stdout, with a section per subcommand.
+fn man_page() -> Result<ExitStatus, Error> {
+    use clap::CommandFactory;
+    let command = Cli::command();
+    let mut page = Vec::new();
+    let io_error = |error| Error::io("could not render the manual page", error);
+    let man = clap_mangen::Man::new(command.clone());
+    man.render_title(&mut page).map_err(io_error)?;
+    man.render_name_section(&mut page).map_err(io_error)?;
+    man.render_synopsis_section(&mut page).map_err(io_error)?;
+    man.render_description_section(&mut page)
+        .map_err(io_error)?;
+    man.render_options_section(&mut page).map_err(io_error)?;
+    man.render_subcommands_section(&mut page)
+        .map_err(io_error)?;
+    // Each subcommand's own options, which the main page only names.
+    for subcommand in command.get_subcommands() {
+        if subcommand.get_name() == "help" {
+            continue;
+        }
+        let name = format!("agent-install {}", subcommand.get_name());
+        page.extend_from_slice(format!(".SH \"{}\"\n", name.to_uppercase()).as_bytes());
+        let sub = clap_mangen::Man::new(subcommand.clone());
+        let mut section = Vec::new();
+        sub.render_description_section(&mut section)
+            .map_err(io_error)?;
+        sub.render_options_section(&mut section).map_err(io_error)?;
+        // The subcommand's sections become subsections of the page.
+        let text = String::from_utf8_lossy(&section).replace(".SH ", ".SS ");
+        page.extend_from_slice(text.as_bytes());
+    }
+    man.render_extra_section(&mut page).map_err(io_error)?;
+    man.render_version_section(&mut page).map_err(io_error)?;
+    write_stdout(&String::from_utf8_lossy(&page))?;
+    Ok(ExitStatus::Success)
 }
 
 /// The sandbox settings: the profile (default or `--profile`), then the flags on top.

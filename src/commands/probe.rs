@@ -1,17 +1,13 @@
 //! `agent-install probe`: describe this machine, as a table or as JSON.
 
-use std::io::IsTerminal;
-
 use crate::cli::ProbeArgs;
 use crate::probe::{ProbeOptions, probe};
 use crate::{Error, ExitStatus};
 
-/// Colours are off when `NO_COLOR` is set to anything non-empty (no-color.org).
-const NO_COLOR_VARIABLE: &str = "NO_COLOR";
-
 pub async fn run(args: ProbeArgs) -> Result<ExitStatus, Error> {
     let options = ProbeOptions {
         network: args.network,
+        versions: args.versions,
         ..ProbeOptions::default()
     };
     let probe = probe(&options).await;
@@ -21,10 +17,7 @@ pub async fn run(args: ProbeArgs) -> Result<ExitStatus, Error> {
         json.push('\n');
         json
     } else {
-        let stdout = std::io::stdout();
-        let bold = stdout.is_terminal()
-            && std::env::var_os(NO_COLOR_VARIABLE).is_none_or(|value| value.is_empty());
-        probe.table(bold)
+        probe.table(crate::ui::Display::current().stdout_color)
     };
     super::write_stdout(&text)?;
     Ok(ExitStatus::Success)

@@ -46,17 +46,23 @@ pub async fn run(args: RunArgs) -> Result<ExitStatus, Error> {
         ApplyMode::Ask
     };
     let mut outputs = super::open_outputs(args.json, args.transcript.as_deref())?;
-    outputs.emit(Event::Started {
+    let started = Event::Started {
         doc: args.doc.clone(),
         agent: agent.kind.to_string(),
         sandbox: rehearsal.backend.name().to_string(),
         agent_reason: agent.reason.clone(),
-    });
-
-    let loaded = match crate::doc::load(&args.doc, &args.load.options()).await {
-        Ok(loaded) => loaded,
+    };
+    let loading = crate::doc::load(&args.doc, &args.load.options()).await;
+    let loaded = match loading {
+        Ok(loaded) => {
+            outputs.emit(started);
+            loaded
+        }
         Err(error) => {
-            outputs.emit(Event::Finished {
+            // The error is returned and printed once, by `main`; the display shows nothing
+            // else (`--json`, the transcript and the report still get both events).
+            outputs.emit_unrendered(started);
+            outputs.emit_unrendered(Event::Finished {
                 outcome: Outcome::Error,
                 exit_code: ExitStatus::DocLoad.code(),
                 message: error.to_string(),

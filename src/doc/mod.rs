@@ -15,6 +15,7 @@ pub mod html;
 mod markdown;
 mod normalize;
 mod product;
+pub mod repository;
 mod routes;
 mod shell;
 pub mod source;

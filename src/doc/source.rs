@@ -163,6 +163,8 @@ pub enum LoadError {
         spec: String,
         /// The catalog's names, offered in the hint.
         catalog_names: Vec<String>,
+        /// Catalog names close to `spec` ("did you mean").
+        suggestions: Vec<String>,
     },
     #[error("`{}` does not exist", path.display())]
     FileNotFound { path: PathBuf },
@@ -202,6 +204,8 @@ pub enum LoadError {
         status: u16,
         reason: String,
     },
+    #[error("`{url}` is a repository, but no README was found in it (tried {})", .tried.join(", "))]
+    NoReadme { url: String, tried: Vec<String> },
     #[error("`{url}` redirects in a loop (back to `{target}`)")]
     RedirectLoop { url: String, target: String },
     #[error("`{url}` redirects more than {max} times")]
@@ -243,13 +247,26 @@ impl LoadError {
     /// What the user can do next.
     pub fn hint(&self) -> String {
         match self {
-            LoadError::NotFound { catalog_names, .. } => {
+            LoadError::NotFound {
+                catalog_names,
+                suggestions,
+                ..
+            } => {
+                if !suggestions.is_empty() {
+                    let quoted: Vec<String> =
+                        suggestions.iter().map(|name| format!("`{name}`")).collect();
+                    return format!(
+                        "did you mean {}? (`agent-install search` lists the catalog)",
+                        quoted.join(" or ")
+                    );
+                }
                 let mut hint = "pass an http(s) URL, a path to a Markdown or HTML file, `-` to \
                                 read stdin, or a catalog name"
                     .to_string();
                 if !catalog_names.is_empty() {
                     hint.push_str(": ");
                     hint.push_str(&catalog_names.join(", "));
+                    hint.push_str(" (`agent-install search TEXT` searches them)");
                 }
                 hint
             }
@@ -299,6 +316,10 @@ impl LoadError {
                 500..=599 => "the server failed: retry later, or pass a local file".into(),
                 _ => "check the URL, or pass a local file".into(),
             },
+            LoadError::NoReadme { .. } => "pass the URL of the install doc inside the \
+                                           repository (`…/blob/BRANCH/INSTALL.md`), or a \
+                                           local file"
+                .into(),
             LoadError::RedirectLoop { .. } | LoadError::TooManyRedirects { .. } => {
                 "open the URL in a browser to find the doc's final address, and pass that".into()
             }
@@ -340,6 +361,7 @@ pub async fn load(spec: &str, options: &LoadOptions) -> Result<LoadedDoc, LoadEr
         return Err(LoadError::NotFound {
             spec: spec.to_string(),
             catalog_names: Vec::new(),
+            suggestions: Vec::new(),
         });
     }
     let path = Path::new(spec);
@@ -376,6 +398,7 @@ pub async fn load(spec: &str, options: &LoadOptions) -> Result<LoadedDoc, LoadEr
     Err(LoadError::NotFound {
         spec: spec.to_string(),
         catalog_names: catalog.names().into_iter().map(str::to_string).collect(),
+        suggestions: catalog.suggest(spec),
     })
 }
 
@@ -466,6 +489,11 @@ fn special_file_kind(metadata: &std::fs::Metadata) -> Option<&'static str> {
     }
 }
 
+/// Loads one catalog entry (for `search`, which reads every entry).
+pub async fn load_entry(entry: &Entry, options: &LoadOptions) -> Result<LoadedDoc, LoadError> {
+    load_catalog_entry(entry, options).await
+}
+
 async fn load_catalog_entry(entry: &Entry, options: &LoadOptions) -> Result<LoadedDoc, LoadError> {
     let origin = Origin::Catalog {
         name: entry.name.clone(),
@@ -537,14 +565,11 @@ async fn load_url(spec: &str, options: &LoadOptions) -> Result<LoadedDoc, LoadEr
             });
         }
     }
-    let target = github_raw_url(&url).unwrap_or(url);
-    // reqwest's own total timeout covers the body too; this one also bounds anything around it.
-    let fetched = tokio::time::timeout(options.timeout, fetch(spec, &target, options))
-        .await
-        .map_err(|_| LoadError::Timeout {
-            url: spec.to_string(),
-            after: options.timeout,
-        })??;
+    if let Some(page) = super::repository::repository_page(&url) {
+        return load_repository(spec, &page, options).await;
+    }
+    let target = super::repository::raw_file_url(&url).unwrap_or(url);
+    let fetched = fetch_within_timeout(spec, &target, options).await?;
     let origin = Origin::Url {
         requested: spec.to_string(),
         fetched: fetched.url.to_string(),
@@ -552,27 +577,108 @@ async fn load_url(spec: &str, options: &LoadOptions) -> Result<LoadedDoc, LoadEr
     decode_doc(&fetched.bytes, origin, spec, fetched.declared_html)
 }
 
+async fn fetch_within_timeout(
+    requested: &str,
+    url: &Url,
+    options: &LoadOptions,
+) -> Result<Fetched, LoadError> {
+    // reqwest's own total timeout covers the body too; this one also bounds anything around it.
+    tokio::time::timeout(options.timeout, fetch(requested, url, options))
+        .await
+        .map_err(|_| LoadError::Timeout {
+            url: requested.to_string(),
+            after: options.timeout,
+        })?
+}
+
+/// A repository's page (root or directory): its README, from the forge's raw host. When the
+/// README installs nothing itself and links to an install file of the repository ("see
+/// INSTALL.md"), that file is the doc, with a warning that says so.
+async fn load_repository(
+    spec: &str,
+    page: &super::repository::RepositoryPage,
+    options: &LoadOptions,
+) -> Result<LoadedDoc, LoadError> {
+    let mut tried = Vec::new();
+    let mut readme = None;
+    for candidate in page.readme_candidates() {
+        match fetch_within_timeout(spec, &candidate, options).await {
+            Ok(fetched) => {
+                readme = Some(fetched);
+                break;
+            }
+            Err(LoadError::HttpStatus {
+                status: 404 | 410, ..
+            }) => tried.push(
+                candidate
+                    .path()
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or_default()
+                    .to_string(),
+            ),
+            Err(error) => return Err(error),
+        }
+    }
+    let Some(readme) = readme else {
+        tried.dedup();
+        return Err(LoadError::NoReadme {
+            url: spec.to_string(),
+            tried,
+        });
+    };
+    tracing::info!("{spec}: the repository's README is {}", readme.url);
+    let origin = Origin::Url {
+        requested: spec.to_string(),
+        fetched: readme.url.to_string(),
+    };
+    let mut doc = decode_doc(&readme.bytes, origin, spec, readme.declared_html)?;
+    let Some(link) = super::repository::install_link(&doc.text) else {
+        return Ok(doc);
+    };
+    let target = Url::parse(&link)
+        .ok()
+        .map(|absolute| super::repository::raw_file_url(&absolute).unwrap_or(absolute))
+        .or_else(|| readme.url.join(&link).ok());
+    let Some(mut target) = target else {
+        return Ok(doc);
+    };
+    target.set_fragment(None);
+    match fetch_within_timeout(spec, &target, options).await {
+        Ok(install) => {
+            let origin = Origin::Url {
+                requested: spec.to_string(),
+                fetched: install.url.to_string(),
+            };
+            let mut followed = decode_doc(&install.bytes, origin, spec, install.declared_html)?;
+            followed.warnings.insert(
+                0,
+                format!(
+                    "the README installs nothing itself and points to `{link}`: that is the doc"
+                ),
+            );
+            Ok(followed)
+        }
+        Err(error) => {
+            doc.warnings.push(format!(
+                "the README points to `{link}` for installing, which could not be loaded ({error}); \
+                 the README is the doc"
+            ));
+            Ok(doc)
+        }
+    }
+}
+
 /// Rewrites a GitHub page URL of a file (`https://github.com/O/R/blob/REF/PATH`, also `raw/`)
 /// to the raw file (`https://raw.githubusercontent.com/O/R/REF/PATH`), which is the Markdown
-/// itself instead of an HTML page around it. `None` for every other URL.
+/// itself instead of an HTML page around it. `None` for every other URL (GitLab and Codeberg
+/// file pages: [`super::repository::raw_file_url`]).
 pub fn github_raw_url(url: &Url) -> Option<Url> {
-    let host = url.host_str()?;
-    if !host.eq_ignore_ascii_case("github.com") && !host.eq_ignore_ascii_case("www.github.com") {
+    let host = url.host_str()?.to_ascii_lowercase();
+    if host != "github.com" && host != "www.github.com" {
         return None;
     }
-    let segments: Vec<&str> = url.path_segments()?.collect();
-    match segments.as_slice() {
-        [owner, repository, "blob" | "raw", reference, path @ ..]
-            if !path.is_empty() && path.iter().all(|segment| !segment.is_empty()) =>
-        {
-            Url::parse(&format!(
-                "https://raw.githubusercontent.com/{owner}/{repository}/{reference}/{}",
-                path.join("/")
-            ))
-            .ok()
-        }
-        _ => None,
-    }
+    super::repository::raw_file_url(url)
 }
 
 /// A fetched body and what its response said about it.
@@ -664,6 +770,7 @@ async fn fetch(requested: &str, url: &Url, options: &LoadOptions) -> Result<Fetc
         });
     }
     let mut bytes = Vec::new();
+    let mut progress = crate::ui::Download::start(final_url.as_str(), response.content_length());
     while let Some(chunk) = response
         .chunk()
         .await
@@ -677,7 +784,9 @@ async fn fetch(requested: &str, url: &Url, options: &LoadOptions) -> Result<Fetc
             });
         }
         bytes.extend_from_slice(&chunk);
+        progress.advance(chunk.len() as u64);
     }
+    progress.finish();
     Ok(Fetched {
         url: final_url,
         bytes,

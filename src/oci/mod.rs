@@ -97,18 +97,10 @@ impl OciError {
     }
 }
 
-/// Where `provision` caches unpacked bases and compressed base layers:
-/// `$AGENT_INSTALL_CACHE`, else `$XDG_CACHE_HOME/agent-install`, else `~/.cache/agent-install`.
+/// Where `provision` caches unpacked bases (`bases/`) and compressed base layers (`layers/`):
+/// the root of every cache (see [`crate::config::cache_dir`]).
 pub fn cache_dir() -> PathBuf {
-    if let Some(path) = std::env::var_os("AGENT_INSTALL_CACHE") {
-        return PathBuf::from(path);
-    }
-    std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .filter(|path| path.is_absolute())
-        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
-        .unwrap_or_else(|| PathBuf::from("/var/cache"))
-        .join("agent-install")
+    crate::config::cache_dir()
 }
 
 /// This machine's architecture in the OCI (Go) spelling: `amd64`, `arm64`, ...

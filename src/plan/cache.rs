@@ -2,8 +2,8 @@
 //! on the same machine replays it with no agent call at all.
 //!
 //! Layout: `<root>/<doc sha256, 16 hex>-<base, 8 hex>/<probe fingerprint>.json`, where the root
-//! is `$AGENT_INSTALL_CACHE_DIR`, else `$XDG_CACHE_HOME/agent-install/plans`, else
-//! `~/.cache/agent-install/plans`. One directory per doc version and sandbox base holds one
+//! is `plans/` in the cache directory (`$AGENT_INSTALL_CACHE_DIR`, else
+//! `$XDG_CACHE_HOME/agent-install`, else `~/.cache/agent-install`). One directory per doc version and sandbox base holds one
 //! plan per machine fingerprint. Files are written to a temp name and renamed, so a reader
 //! never sees half a plan; an unreadable or inconsistent entry is skipped with a warning (the
 //! next verified run replaces it).
@@ -24,9 +24,6 @@ use sha2::{Digest, Sha256};
 
 use super::{Plan, PlanProbe};
 use crate::probe::PlanningFacts;
-
-/// Overrides the cache directory (for tests and for CI caches).
-pub const CACHE_DIR_ENV: &str = "AGENT_INSTALL_CACHE_DIR";
 
 /// More candidate tools than this are not combined (2^N fingerprints).
 const MAX_CANDIDATES: usize = 10;
@@ -145,17 +142,11 @@ impl PlanCache {
         PlanCache { root: root.into() }
     }
 
-    /// `$AGENT_INSTALL_CACHE_DIR`, else `$XDG_CACHE_HOME/agent-install/plans`, else
-    /// `~/.cache/agent-install/plans`; `None` when none of them is set.
+    /// The `plans/` directory of the cache root (`$AGENT_INSTALL_CACHE_DIR`, else
+    /// `$XDG_CACHE_HOME/agent-install`, else `~/.cache/agent-install`; see
+    /// [`crate::config::cache_dir`]).
     pub fn default_location() -> Option<PlanCache> {
-        let non_empty = |name: &str| std::env::var_os(name).filter(|value| !value.is_empty());
-        if let Some(root) = non_empty(CACHE_DIR_ENV) {
-            return Some(PlanCache::new(root));
-        }
-        let cache_home = non_empty("XDG_CACHE_HOME")
-            .map(PathBuf::from)
-            .or_else(|| non_empty("HOME").map(|home| PathBuf::from(home).join(".cache")))?;
-        Some(PlanCache::new(cache_home.join("agent-install/plans")))
+        Some(PlanCache::new(crate::config::cache_dir().join("plans")))
     }
 
     pub fn root(&self) -> &Path {

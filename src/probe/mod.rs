@@ -48,6 +48,11 @@ pub struct ProbeOptions {
     pub command_timeout: Duration,
     /// The deadline of each registry request.
     pub network_timeout: Duration,
+    /// Run each tool's version command and ask the Python interpreters about themselves
+    /// (`probe --versions`). Without, only what files say: presence, the fingerprint's facts,
+    /// the versions that files hold (Node packages, pip, Python's `major.minor`). Plans,
+    /// `apply` and `run` need no versions.
+    pub versions: bool,
 }
 
 impl ProbeOptions {
@@ -63,6 +68,7 @@ impl Default for ProbeOptions {
             network: false,
             command_timeout: Self::DEFAULT_COMMAND_TIMEOUT,
             network_timeout: Self::DEFAULT_NETWORK_TIMEOUT,
+            versions: false,
         }
     }
 }
@@ -130,9 +136,9 @@ pub async fn probe(options: &ProbeOptions) -> Probe {
     // `join!` polls in order, so every command has been started before the synchronous facts
     // (files and system calls, well under a millisecond) are read last.
     let (mut package_managers, mut tools, python, sudo, libc, network, mut system) = tokio::join!(
-        tools::versions(package_managers, timeout),
-        tools::versions(found_tools, timeout),
-        python::probe(python3, timeout),
+        tools::versions(package_managers, timeout, options.versions),
+        tools::versions(found_tools, timeout, options.versions),
+        python::probe(python3, timeout, options.versions),
         system::sudo(timeout),
         system::libc(timeout),
         network,
@@ -163,6 +169,15 @@ pub async fn probe(options: &ProbeOptions) -> Probe {
     };
     probe.fingerprint = probe.planning_facts().fingerprint();
     probe.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    tracing::info!(
+        "probed this machine in {} ms ({})",
+        probe.duration_ms,
+        if options.versions {
+            "with versions"
+        } else {
+            "from files"
+        }
+    );
     probe
 }
 

@@ -89,7 +89,15 @@ struct ScriptReport {
 /// Probes the `python3` on PATH (`on_path`, from the `which` lookup already made) and the
 /// system one, concurrently. The system one is skipped where it does not exist and on macOS,
 /// where `/usr/bin/python3` is a stub that may offer to install developer tools.
-pub async fn probe(on_path: Option<PathBuf>, timeout: Duration) -> PythonFacts {
+///
+/// With `run_interpreters` false, each interpreter is first read from its files
+/// ([`read_statically`]: no process, a fraction of a millisecond) and run only when its layout
+/// is not one that can be read; the facts are the same, the version only `major.minor`.
+pub async fn probe(
+    on_path: Option<PathBuf>,
+    timeout: Duration,
+    run_interpreters: bool,
+) -> PythonFacts {
     let break_system_packages = breaks_system_packages();
     let system_path = PathBuf::from(SYSTEM_PYTHON);
     let probe_system = cfg!(not(target_os = "macos")) && system_path.is_file();
@@ -97,15 +105,21 @@ pub async fn probe(on_path: Option<PathBuf>, timeout: Duration) -> PythonFacts {
     let same = on_path
         .as_deref()
         .is_some_and(|path| same_interpreter(path, &system_path));
+    let ask = |path: PathBuf| async move {
+        if !run_interpreters && let Some(read) = read_statically(&path, break_system_packages) {
+            return read;
+        }
+        interpret(&path, timeout, break_system_packages).await
+    };
     let path_probe = async {
         match &on_path {
-            Some(path) => Some(interpret(path, timeout, break_system_packages).await),
+            Some(path) => Some(ask(path.clone()).await),
             None => None,
         }
     };
     let system_probe = async {
         if probe_system && !same {
-            Some(interpret(&system_path, timeout, break_system_packages).await)
+            Some(ask(system_path.clone()).await)
         } else {
             None
         }
@@ -213,6 +227,168 @@ async fn interpret(
         pip,
         pip_install_refused,
     }
+}
+
+/// An interpreter's facts read from its files, without running it, for the layouts that can
+/// be read with certainty: a real `pythonX.Y` binary under `PREFIX/bin` with its standard
+/// library in `PREFIX/lib/pythonX.Y` (distributions, pyenv builds, python.org builds), a
+/// virtual environment (`pyvenv.cfg` beside or above it), and a pyenv shim (resolved the way
+/// pyenv resolves it: `PYENV_VERSION`, `.python-version` up from the working directory, the
+/// global `version` file). `None` for anything else; the caller runs the interpreter then.
+/// pip is looked for where the interpreter's `sys.path` would find it first.
+pub fn read_statically(path: &Path, break_system_packages: bool) -> Option<PythonInterpreter> {
+    let target = match pyenv_shim_target(path) {
+        Some(target) => target,
+        None => path.to_path_buf(),
+    };
+    if is_script(&target) {
+        return None;
+    }
+    let virtual_environment = venv_root(&target);
+    let (real, venv_version) = match &virtual_environment {
+        Some((_, config)) => {
+            let home = pyvenv_value(config, "home")?;
+            let base = ["python3", "python"]
+                .iter()
+                .map(|name| Path::new(&home).join(name))
+                .find(|candidate| candidate.is_file())?;
+            (
+                base.canonicalize().ok()?,
+                pyvenv_value(config, "version_info").or_else(|| pyvenv_value(config, "version")),
+            )
+        }
+        None => (target.canonicalize().ok()?, None),
+    };
+    let (major, minor) = python_version_of_name(real.file_name()?.to_str()?)?;
+    let series = format!("python{major}.{minor}");
+    let prefix = real.parent()?.parent()?;
+    let stdlib = prefix.join("lib").join(&series);
+    if !stdlib.join("os.py").is_file() {
+        return None;
+    }
+    let externally_managed = is_externally_managed(&stdlib);
+    let site_directories: Vec<PathBuf> = match &virtual_environment {
+        Some((root, _)) => vec![root.join("lib").join(&series).join("site-packages")],
+        None => {
+            let mut directories = Vec::new();
+            if let Some(home) = std::env::var_os("HOME") {
+                directories.push(
+                    Path::new(&home)
+                        .join(".local/lib")
+                        .join(&series)
+                        .join("site-packages"),
+                );
+            }
+            directories.push(prefix.join("local/lib").join(&series).join("dist-packages"));
+            directories.push(prefix.join("lib/python3/dist-packages"));
+            directories.push(prefix.join("lib").join(&series).join("site-packages"));
+            directories.push(prefix.join("lib").join(&series).join("dist-packages"));
+            directories
+        }
+    };
+    let pip = site_directories.iter().find_map(|directory| {
+        let text = std::fs::read_to_string(directory.join("pip/__init__.py")).ok()?;
+        pip_version_in(&text)
+    });
+    let in_venv = virtual_environment.is_some();
+    let version = venv_version
+        .map(|version| version.trim().to_string())
+        .unwrap_or_else(|| format!("{major}.{minor}"));
+    Some(PythonInterpreter {
+        path: path.display().to_string(),
+        executable: Some(target.display().to_string()),
+        version: Some(version),
+        stdlib: Some(stdlib.display().to_string()),
+        externally_managed,
+        virtual_environment: in_venv,
+        pip_install_refused: pip_refuses_install(
+            externally_managed,
+            in_venv,
+            pip.as_deref(),
+            break_system_packages,
+        ),
+        pip,
+    })
+}
+
+/// A `#!` script (a shim or wrapper) rather than the interpreter itself.
+fn is_script(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0_u8; 2];
+    std::fs::File::open(path)
+        .and_then(|mut file| file.read_exact(&mut head))
+        .map(|()| &head == b"#!")
+        .unwrap_or(true)
+}
+
+/// `python3.11` → `(3, 11)`.
+fn python_version_of_name(name: &str) -> Option<(u64, u64)> {
+    let (major, minor) = name.strip_prefix("python")?.split_once('.')?;
+    Some((major.parse().ok()?, minor.parse().ok()?))
+}
+
+/// The virtual environment an interpreter belongs to: its root (where `pyvenv.cfg` is: one
+/// directory above `bin/`, or beside the executable, as Python looks for it) and the file's
+/// text.
+fn venv_root(interpreter: &Path) -> Option<(PathBuf, String)> {
+    let directory = interpreter.parent()?;
+    [directory.parent()?, directory]
+        .iter()
+        .find_map(|candidate| {
+            std::fs::read_to_string(candidate.join("pyvenv.cfg"))
+                .ok()
+                .map(|text| (candidate.to_path_buf(), text))
+        })
+}
+
+/// A `key = value` line of `pyvenv.cfg`.
+fn pyvenv_value(config: &str, key: &str) -> Option<String> {
+    config.lines().find_map(|line| {
+        let (name, value) = line.split_once('=')?;
+        (name.trim() == key).then(|| value.trim().to_string())
+    })
+}
+
+/// The interpreter a pyenv shim (`$PYENV_ROOT/shims/NAME`) runs, resolved without running
+/// pyenv: the first version of `PYENV_VERSION`, else of the nearest `.python-version` from the
+/// working directory up, else of `$PYENV_ROOT/version`. `None` when `path` is no pyenv shim, or
+/// the version is `system` or not installed (pyenv then searches PATH itself).
+fn pyenv_shim_target(path: &Path) -> Option<PathBuf> {
+    let shims = path.parent()?;
+    if shims.file_name()? != "shims" {
+        return None;
+    }
+    let root = shims.parent()?;
+    let versions = root.join("versions");
+    if !versions.is_dir() {
+        return None;
+    }
+    let first_word = |text: &str| {
+        text.split(|character: char| character.is_whitespace() || character == ':')
+            .find(|word| !word.is_empty() && !word.starts_with('#'))
+            .map(str::to_string)
+    };
+    let version = std::env::var("PYENV_VERSION")
+        .ok()
+        .and_then(|value| first_word(&value))
+        .or_else(|| {
+            let directory = std::env::current_dir().ok()?;
+            directory.ancestors().find_map(|directory| {
+                std::fs::read_to_string(directory.join(".python-version"))
+                    .ok()
+                    .and_then(|text| first_word(&text))
+            })
+        })
+        .or_else(|| {
+            std::fs::read_to_string(root.join("version"))
+                .ok()
+                .and_then(|text| first_word(&text))
+        })?;
+    if version == "system" {
+        return None;
+    }
+    let target = versions.join(&version).join("bin").join(path.file_name()?);
+    target.is_file().then_some(target)
 }
 
 /// The PEP 668 marker is in this stdlib directory.
@@ -395,13 +571,107 @@ def main(args: Optional[List[str]] = None) -> int:\n";
         ));
     }
 
+    /// A fake installation: `PREFIX/bin/python3.12` with a standard library (and marker) and
+    /// a pip, and a venv made from it.
+    fn fake_python(prefix: &Path, marker: bool, pip: &str) -> PathBuf {
+        let bin = prefix.join("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        let binary = bin.join("python3.12");
+        std::fs::write(&binary, b"\x7fELF").unwrap();
+        std::os::unix::fs::symlink("python3.12", bin.join("python3")).unwrap();
+        let stdlib = prefix.join("lib/python3.12");
+        std::fs::create_dir_all(stdlib.join("site-packages/pip")).unwrap();
+        std::fs::write(stdlib.join("os.py"), "").unwrap();
+        if marker {
+            std::fs::write(stdlib.join(EXTERNALLY_MANAGED), "[externally-managed]\n").unwrap();
+        }
+        std::fs::write(
+            stdlib.join("site-packages/pip/__init__.py"),
+            format!("__version__ = \"{pip}\"\n"),
+        )
+        .unwrap();
+        bin.join("python3")
+    }
+
+    #[test]
+    fn interpreters_are_read_from_their_files() {
+        let directory = tempfile::tempdir().unwrap();
+        let python = fake_python(&directory.path().join("usr"), true, "23.0.1");
+        let read = read_statically(&python, false).expect("a readable layout");
+        assert_eq!(read.version.as_deref(), Some("3.12"));
+        assert!(read.externally_managed && !read.virtual_environment);
+        assert_eq!(read.pip.as_deref(), Some("23.0.1"));
+        assert!(read.pip_install_refused);
+        assert!(!read_statically(&python, true).unwrap().pip_install_refused);
+        assert_eq!(
+            read.stdlib.as_deref(),
+            Some(
+                directory
+                    .path()
+                    .join("usr/lib/python3.12")
+                    .to_str()
+                    .unwrap()
+            )
+        );
+
+        // A venv over it: the marker is the base's, but pip installs are fine.
+        let venv = directory.path().join("venv");
+        std::fs::create_dir_all(venv.join("bin")).unwrap();
+        std::fs::create_dir_all(venv.join("lib/python3.12/site-packages/pip")).unwrap();
+        std::fs::write(
+            venv.join("lib/python3.12/site-packages/pip/__init__.py"),
+            "__version__ = '24.0'\n",
+        )
+        .unwrap();
+        std::fs::write(
+            venv.join("pyvenv.cfg"),
+            format!(
+                "home = {}\nversion_info = 3.12.1.final.0\n",
+                python.parent().unwrap().display()
+            ),
+        )
+        .unwrap();
+        std::os::unix::fs::symlink(&python, venv.join("bin/python3")).unwrap();
+        let read = read_statically(&venv.join("bin/python3"), false).expect("a venv");
+        assert!(read.virtual_environment && read.externally_managed);
+        assert!(!read.pip_install_refused);
+        assert_eq!(read.pip.as_deref(), Some("24.0"));
+
+        // A script (a wrapper) and a bare `python3` without a series cannot be read.
+        let wrapper = directory.path().join("wrapper");
+        std::fs::write(&wrapper, "#!/bin/sh\nexec python3 \"$@\"\n").unwrap();
+        assert!(read_statically(&wrapper, false).is_none());
+    }
+
+    #[test]
+    fn a_pyenv_shim_is_resolved_like_pyenv_does() {
+        let directory = tempfile::tempdir().unwrap();
+        let root = directory.path().join("pyenv");
+        fake_python(&root.join("versions/3.12.4"), false, "24.0");
+        std::fs::create_dir_all(root.join("shims")).unwrap();
+        let shim = root.join("shims/python3");
+        std::fs::write(&shim, "#!/usr/bin/env bash\nexec pyenv exec \"$@\"\n").unwrap();
+        std::fs::write(root.join("version"), "3.12.4\n").unwrap();
+        assert_eq!(
+            pyenv_shim_target(&shim),
+            Some(root.join("versions/3.12.4/bin/python3"))
+        );
+        let read = read_statically(&shim, false).expect("the shim's interpreter");
+        assert_eq!(read.path, shim.display().to_string());
+        assert!(!read.externally_managed && !read.pip_install_refused);
+        std::fs::write(root.join("version"), "system\n").unwrap();
+        assert_eq!(pyenv_shim_target(&shim), None);
+        std::fs::write(root.join("version"), "3.9.1\n").unwrap();
+        assert_eq!(pyenv_shim_target(&shim), None, "not installed");
+    }
+
     /// The real system interpreter of this machine (Debian 12): externally managed.
     #[tokio::test]
     async fn system_python_of_this_machine() {
         if !Path::new(SYSTEM_PYTHON).is_file() {
             return;
         }
-        let facts = probe(None, Duration::from_secs(10)).await;
+        let facts = probe(None, Duration::from_secs(10), true).await;
         let system = facts.system.expect("system python probed");
         assert!(system.version.is_some(), "{system:?}");
         assert!(system.stdlib.is_some(), "{system:?}");

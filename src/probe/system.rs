@@ -194,32 +194,30 @@ pub fn cpus() -> usize {
         .unwrap_or(1)
 }
 
-/// Physical memory, on Linux.
+/// Physical memory (sysinfo reads the kernel's counters).
 pub fn memory() -> Option<Memory> {
-    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-    parse_meminfo(&text)
-}
-
-/// Reads `MemTotal` and `MemAvailable` (kB) from `/proc/meminfo`.
-pub fn parse_meminfo(text: &str) -> Option<Memory> {
-    let field = |name: &str| {
-        text.lines().find_map(|line| {
-            let rest = line.strip_prefix(name)?.strip_prefix(':')?;
-            let kibibytes: u64 = rest.split_whitespace().next()?.parse().ok()?;
-            Some(kibibytes.saturating_mul(1024))
-        })
-    };
-    let total_bytes = field("MemTotal")?;
-    Some(Memory {
+    use sysinfo::{MemoryRefreshKind, RefreshKind, System};
+    let system = System::new_with_specifics(
+        RefreshKind::nothing().with_memory(MemoryRefreshKind::nothing().with_ram()),
+    )
+    .ok()?;
+    let total_bytes = system.total_memory();
+    (total_bytes > 0).then(|| Memory {
         total_bytes,
-        available_bytes: field("MemAvailable")
-            .or_else(|| field("MemFree"))
-            .unwrap_or(0),
+        available_bytes: system.available_memory(),
     })
 }
 
-/// Free space of `/`, `/tmp` and the home directory.
+/// Free space of `/`, the temp directory and the home directory: the space of the mounted
+/// file system each is on (sysinfo lists them; the longest mount point that contains the
+/// path wins).
 pub fn disks(home: Option<&Path>) -> Vec<DiskSpace> {
+    use sysinfo::{DiskRefreshKind, Disks};
+    let Ok(mounted) =
+        Disks::new_with_refreshed_list_specifics(DiskRefreshKind::nothing().with_storage())
+    else {
+        return Vec::new();
+    };
     let mut places: Vec<(&str, PathBuf)> =
         vec![("root", PathBuf::from("/")), ("tmp", std::env::temp_dir())];
     if let Some(home) = home {
@@ -228,29 +226,19 @@ pub fn disks(home: Option<&Path>) -> Vec<DiskSpace> {
     places
         .into_iter()
         .filter_map(|(name, path)| {
-            let (free_bytes, total_bytes) = free_space(&path)?;
+            let resolved = path.canonicalize().unwrap_or_else(|_| path.clone());
+            let disk = mounted
+                .iter()
+                .filter(|disk| resolved.starts_with(disk.mount_point()))
+                .max_by_key(|disk| disk.mount_point().as_os_str().len())?;
             Some(DiskSpace {
                 name: name.to_string(),
                 path: path.display().to_string(),
-                free_bytes,
-                total_bytes,
+                free_bytes: disk.available_space(),
+                total_bytes: disk.total_space(),
             })
         })
         .collect()
-}
-
-fn free_space(path: &Path) -> Option<(u64, u64)> {
-    let stats = nix::sys::statvfs::statvfs(path).ok()?;
-    // The field types differ between platforms (u32 on some, u64 on Linux).
-    let fragment = to_u64(stats.fragment_size());
-    Some((
-        to_u64(stats.blocks_available()).saturating_mul(fragment),
-        to_u64(stats.blocks()).saturating_mul(fragment),
-    ))
-}
-
-fn to_u64<T: TryInto<u64>>(value: T) -> u64 {
-    value.try_into().unwrap_or(u64::MAX)
 }
 
 /// Who runs the probe, without sudo (see [`sudo`]).
@@ -318,18 +306,6 @@ Foundation, Inc.\n",
         assert_eq!(parse_ldd("").family, LibcFamily::Unknown);
     }
 
-    #[test]
-    fn meminfo() {
-        let memory = parse_meminfo(
-            "MemTotal:       16318008 kB\nMemFree:         1234567 kB\n\
-MemAvailable:   12000000 kB\n",
-        )
-        .expect("parsed");
-        assert_eq!(memory.total_bytes, 16_318_008 * 1024);
-        assert_eq!(memory.available_bytes, 12_000_000 * 1024);
-        assert_eq!(parse_meminfo("nonsense"), None);
-    }
-
     #[tokio::test]
     async fn this_machine() {
         assert!(cpus() >= 1);
@@ -338,8 +314,11 @@ MemAvailable:   12000000 kB\n",
         assert!(
             disks
                 .iter()
-                .any(|disk| disk.name == "root" && disk.total_bytes > 0)
+                .any(|disk| disk.name == "root" && disk.total_bytes > 0),
+            "{disks:?}"
         );
+        let memory = memory().expect("memory is known on Linux");
+        assert!(memory.total_bytes >= memory.available_bytes && memory.available_bytes > 0);
         let libc = libc(Duration::from_secs(5)).await;
         if cfg!(all(target_os = "linux", target_env = "gnu")) {
             assert_eq!(libc.family, LibcFamily::Glibc);

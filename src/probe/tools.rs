@@ -173,19 +173,28 @@ pub fn locate(specs: &[ToolSpec]) -> Vec<Located> {
         .collect()
 }
 
-/// Reads the versions of located tools, concurrently, each within `timeout`. Tools whose
+/// Reads the versions of located tools, concurrently, each within `timeout`; with
+/// `run_commands` false, only the versions that files hold (Node packages). Tools whose
 /// version comes from the Python probe get `None` here; the caller fills them in.
-pub async fn versions(located: Vec<Located>, timeout: Duration) -> BTreeMap<String, Tool> {
+pub async fn versions(
+    located: Vec<Located>,
+    timeout: Duration,
+    run_commands: bool,
+) -> BTreeMap<String, Tool> {
     let lookups = located.into_iter().map(|located| async move {
         let started = std::time::Instant::now();
         let version = match located.spec.version {
-            VersionSource::Arguments(arguments) => {
+            VersionSource::Arguments(arguments) if run_commands => {
                 run_for_version(&located.path, arguments, timeout).await
             }
+            VersionSource::Arguments(_) => None,
             VersionSource::NodePackage => {
                 match node_package_version(&located.path, located.spec.name) {
                     Some(version) => Some(version),
-                    None => run_for_version(&located.path, &["--version"], timeout).await,
+                    None if run_commands => {
+                        run_for_version(&located.path, &["--version"], timeout).await
+                    }
+                    None => None,
                 }
             }
             VersionSource::Python | VersionSource::Files(_) => None,

@@ -28,18 +28,10 @@ pub fn named_bases() -> Vec<&'static str> {
     NAMED_BASES.iter().map(|base| base.name).collect()
 }
 
-/// Where built bases are cached: `$AGENT_INSTALL_ROOTFS_CACHE`, else
-/// `$XDG_CACHE_HOME/agent-install/rootfs`, else `~/.cache/agent-install/rootfs`.
+/// Where built bases are cached: the `rootfs/` directory of the cache (see
+/// [`crate::config::rootfs_cache_dir`]).
 pub fn cache_root() -> PathBuf {
-    if let Some(path) = std::env::var_os("AGENT_INSTALL_ROOTFS_CACHE") {
-        return PathBuf::from(path);
-    }
-    let cache_home = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .filter(|path| path.is_absolute())
-        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
-        .unwrap_or_else(|| PathBuf::from("/var/cache"));
-    cache_home.join("agent-install/rootfs")
+    crate::config::rootfs_cache_dir()
 }
 
 /// The cached directory of a named base, if it was built completely.

@@ -92,6 +92,21 @@ pub fn minbase() -> PathBuf {
     PathBuf::from(path)
 }
 
+/// A cache directory for `AGENT_INSTALL_CACHE_DIR` (the root of every cache) whose `rootfs/`
+/// is the machine's built minbase, so that `--base debian-bookworm` finds it there instead of
+/// building another one; plans go to `cache/plans/`.
+pub fn cache_with_minbase(cache: &Path) {
+    let rootfs_cache = minbase()
+        .parent()
+        .expect("the rootfs lives in a cache directory")
+        .to_path_buf();
+    std::fs::create_dir_all(cache).expect("create the cache directory");
+    let link = cache.join("rootfs");
+    if !link.exists() {
+        std::os::unix::fs::symlink(&rootfs_cache, &link).expect("link the rootfs cache");
+    }
+}
+
 /// Type, mode, owner, size and content hash (or link target) of every path under `root`,
 /// skipping paths (relative, `/`-separated) for which `skip` is true.
 pub fn tree_digest(root: &Path, skip: &dyn Fn(&str) -> bool) -> BTreeMap<String, String> {

@@ -1,0 +1,571 @@
+//! The everyday conventions of the command line: shell completions, the manual page, colour
+//! and quiet under a pipe and a pseudo-terminal, `-v`, `search` and "did you mean", and
+//! `agent-install config`.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::{agent_install, run_expecting};
+
+const ESCAPE: char = '\x1b';
+
+fn binary() -> std::path::PathBuf {
+    assert_cmd::cargo::cargo_bin!("agent-install").to_path_buf()
+}
+
+#[test]
+fn completions_are_generated_for_every_shell_and_bash_loads_them() {
+    for (shell, marker) in [
+        ("bash", "complete -F"),
+        ("zsh", "#compdef agent-install"),
+        ("fish", "complete -c agent-install"),
+        ("powershell", "Register-ArgumentCompleter"),
+        ("elvish", "edit:completion:arg-completer[agent-install]"),
+    ] {
+        let output = run_expecting(agent_install().args(["completions", shell]), 0);
+        assert!(
+            output.stdout.contains(marker),
+            "{shell}:\n{}",
+            output.stdout
+        );
+        // Every subcommand is offered, the new ones too.
+        for subcommand in ["run", "plan", "search", "config", "completions", "man"] {
+            assert!(
+                output.stdout.contains(subcommand),
+                "{shell} completions lack {subcommand}"
+            );
+        }
+        assert!(output.stderr.is_empty(), "{shell}: {}", output.stderr);
+    }
+    let directory = tempfile::tempdir().expect("temp dir");
+    let script = directory.path().join("agent-install.bash");
+    let output = run_expecting(agent_install().args(["completions", "bash"]), 0);
+    std::fs::write(&script, output.stdout).expect("write the script");
+    let loaded = Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "source {} && complete -p agent-install",
+            script.display()
+        ))
+        .output()
+        .expect("bash runs");
+    let shown = String::from_utf8_lossy(&loaded.stdout);
+    assert!(
+        loaded.status.success() && shown.contains("agent-install"),
+        "bash did not register the completion: {shown}{}",
+        String::from_utf8_lossy(&loaded.stderr)
+    );
+    // The completion function answers: subcommands after `agent-install se`.
+    let answered = Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "source {} && COMP_WORDS=(agent-install se) COMP_CWORD=1 COMP_LINE='agent-install se' \
+             COMP_POINT=16 && $(complete -p agent-install | sed -E 's/.*-F ([^ ]+).*/\\1/') \
+             agent-install se agent-install && printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+            script.display()
+        ))
+        .output()
+        .expect("bash runs");
+    let replies = String::from_utf8_lossy(&answered.stdout);
+    assert!(
+        replies.lines().any(|line| line == "search"),
+        "no `search` among {replies:?}: {}",
+        String::from_utf8_lossy(&answered.stderr)
+    );
+}
+
+#[test]
+fn an_unknown_shell_is_a_usage_error() {
+    let output = run_expecting(agent_install().args(["completions", "tcsh"]), 2);
+    assert!(output.stderr.contains("bash"), "{}", output.stderr);
+}
+
+#[test]
+fn the_manual_page_renders() {
+    let output = run_expecting(agent_install().arg("man"), 0);
+    assert!(output.stdout.starts_with(".ie") || output.stdout.contains(".TH"));
+    let directory = tempfile::tempdir().expect("temp dir");
+    let page = directory.path().join("agent-install.1");
+    std::fs::write(&page, &output.stdout).expect("write the page");
+    // man-db comes from scripts/setup.sh.
+    let rendered = Command::new("man")
+        .arg("-l")
+        .arg(&page)
+        .env("MANPAGER", "cat")
+        .env("MANWIDTH", "100")
+        .output()
+        .expect("man runs (scripts/setup.sh installs man-db)");
+    let text = String::from_utf8_lossy(&rendered.stdout);
+    let errors = String::from_utf8_lossy(&rendered.stderr);
+    assert!(rendered.status.success(), "man failed: {errors}");
+    for expected in [
+        "NAME",
+        "SYNOPSIS",
+        "agent-install",
+        "--quiet",
+        "--color",
+        "AGENT_INSTALL_CACHE_DIR",
+        "AGENT-INSTALL SEARCH",
+        "--max-doc-size",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+    assert!(
+        !errors.contains("warning"),
+        "the roff draws warnings: {errors}"
+    );
+}
+
+/// stderr of a command whose stderr is a pipe (with stdout folded into it, as `2>&1 | head`).
+fn piped(args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
+    let mut command = Command::new(binary());
+    command
+        .args(args)
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("AGENT_INSTALL_LOG")
+        .env("AGENT_INSTALL_NO_CACHE", "1");
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let output = command.output().expect("agent-install runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.code().unwrap_or(-1), text)
+}
+
+#[test]
+fn a_pipe_gets_no_escape_sequences_at_any_verbosity() {
+    let dry_run = ["run", "jq", "--sandbox", "dry-run", "--no-apply"];
+    for verbosity in [&[][..], &["-v"], &["-vv"], &["-vvv"]] {
+        let args: Vec<&str> = verbosity.iter().chain(&dry_run).copied().collect();
+        let (status, text) = piped(&args, &[]);
+        assert_eq!(status, 0, "{args:?}: {text}");
+        assert!(!text.contains(ESCAPE), "{args:?} wrote escapes:\n{text}");
+    }
+    // The same run asked for colour gets it (so the check above can fail).
+    let args: Vec<&str> = ["--color", "always", "-vv"]
+        .iter()
+        .chain(&dry_run)
+        .copied()
+        .collect();
+    let (_, text) = piped(&args, &[]);
+    assert!(text.contains(ESCAPE), "--color always: {text}");
+    let (_, text) = piped(&dry_run, &[("CLICOLOR_FORCE", "1")]);
+    assert!(text.contains(ESCAPE), "CLICOLOR_FORCE=1: {text}");
+    let (_, text) = piped(&dry_run, &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]);
+    assert!(!text.contains(ESCAPE), "NO_COLOR wins: {text}");
+    let (_, text) = piped(&dry_run, &[("CLICOLOR_FORCE", "0")]);
+    assert!(!text.contains(ESCAPE), "CLICOLOR_FORCE=0: {text}");
+}
+
+#[test]
+fn verbosity_levels_mean_what_they_say() {
+    let (status, quiet) = piped(&["probe", "--json"], &[]);
+    assert_eq!(status, 0);
+    assert!(!quiet.contains(" INFO "), "{quiet}");
+    let (status, info) = piped(&["-v", "probe", "--json"], &[]);
+    assert_eq!(status, 0);
+    assert!(info.contains(" INFO "), "-v shows info lines:\n{info}");
+    assert!(info.contains("probed this machine in"), "{info}");
+    assert!(!info.contains("DEBUG"), "-v is not debug:\n{info}");
+    let (_, debug) = piped(&["-vv", "probe", "--json"], &[]);
+    assert!(debug.contains("DEBUG"), "-vv shows debug lines:\n{debug}");
+    let output = run_expecting(agent_install().args(["-q", "-v", "probe"]), 2);
+    assert!(
+        output.stderr.contains("cannot be used with"),
+        "{}",
+        output.stderr
+    );
+}
+
+#[test]
+fn quiet_prints_only_the_final_summary() {
+    let output = run_expecting(
+        agent_install().args(["-q", "run", "jq", "--sandbox", "dry-run", "--no-apply"]),
+        0,
+    );
+    let lines: Vec<&str> = output.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{}", output.stderr);
+    assert!(lines[0].starts_with("planned"), "{}", output.stderr);
+    let loud = run_expecting(
+        agent_install().args(["run", "jq", "--sandbox", "dry-run", "--no-apply"]),
+        0,
+    );
+    assert!(loud.stderr.lines().count() > 3, "{}", loud.stderr);
+    // Steps are numbered against their total when it is known (a plan's replay).
+    assert!(loud.stderr.contains("[1] "), "{}", loud.stderr);
+}
+
+/// Runs the binary on a pseudo-terminal (python3's pty module) and returns what the terminal
+/// showed.
+fn on_a_terminal(args: &[&str], env: &[(&str, &str)]) -> String {
+    // pty.spawn copies what the terminal shows to python's stdout.
+    let script = r#"import os, pty, sys
+status = pty.spawn(sys.argv[1:])
+sys.exit(os.waitstatus_to_exitcode(status))
+"#;
+    let mut command = Command::new("/usr/bin/python3");
+    command
+        .arg("-c")
+        .arg(script)
+        .arg(binary())
+        .args(args)
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .env("TERM", "xterm-256color")
+        .env("AGENT_INSTALL_NO_CACHE", "1");
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let output = command.output().expect("python3 runs");
+    let shown = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{args:?} failed on a terminal:\n{shown}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    shown
+}
+
+#[test]
+fn a_terminal_gets_colour_unless_told_otherwise_and_quiet_stays_quiet() {
+    if !Path::new("/usr/bin/python3").is_file() {
+        panic!("python3 is needed for the pseudo-terminal tests");
+    }
+    let dry_run = ["run", "jq", "--sandbox", "dry-run", "--no-apply"];
+    let shown = on_a_terminal(&dry_run, &[]);
+    assert!(shown.contains(ESCAPE), "no colour on a terminal:\n{shown}");
+    assert!(shown.contains("planned"), "{shown}");
+    for (flags, env) in [
+        (&["--color", "never"][..], &[][..]),
+        (&[][..], &[("NO_COLOR", "1")][..]),
+        (&[][..], &[("TERM", "dumb")][..]),
+    ] {
+        let args: Vec<&str> = flags.iter().chain(&dry_run).copied().collect();
+        let shown = on_a_terminal(&args, env);
+        // Without colour, the only escapes left are indicatif's cursor movements for the
+        // spinner; no SGR (colour) sequence may appear.
+        assert!(
+            !shown.contains("\x1b[3") && !shown.contains("\x1b[1m") && !shown.contains("\x1b[2m"),
+            "{flags:?} {env:?} still coloured:\n{shown:?}"
+        );
+    }
+    let args: Vec<&str> = ["-q"].iter().chain(&dry_run).copied().collect();
+    let shown = on_a_terminal(&args, &[("NO_COLOR", "1")]);
+    let lines: Vec<&str> = shown
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .collect();
+    assert_eq!(lines.len(), 1, "-q on a terminal:\n{shown:?}");
+    assert!(lines[0].contains("planned"), "{shown:?}");
+}
+
+#[test]
+fn search_lists_and_filters_the_catalog() {
+    let all = run_expecting(agent_install().arg("search"), 0);
+    for name in ["jq", "ripgrep", "fd", "shellcheck", "httpie"] {
+        assert!(
+            all.stdout.lines().any(|line| line.starts_with(name)),
+            "{name} missing:\n{}",
+            all.stdout
+        );
+    }
+    // Routes are shown and searchable: only entries offering pip match `pip`.
+    let pip = run_expecting(agent_install().args(["search", "--json", "pip"]), 0);
+    let found: serde_json::Value = serde_json::from_str(&pip.stdout).expect("JSON");
+    let found = found.as_array().expect("an array");
+    assert!(!found.is_empty());
+    for entry in found {
+        let text = entry.to_string().to_lowercase();
+        assert!(text.contains("pip"), "{entry}");
+    }
+    assert!(
+        found.iter().any(|entry| entry["name"] == "httpie"),
+        "{}",
+        pip.stdout
+    );
+    // Summaries are searched, and every word must match.
+    let json = run_expecting(agent_install().args(["search", "--json", "JSON"]), 0);
+    let found: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
+    assert_eq!(found[0]["name"], "jq", "{}", json.stdout);
+    assert!(found[0]["summary"].as_str().is_some_and(|s| !s.is_empty()));
+    let none = run_expecting(agent_install().args(["search", "JSON", "zzzz"]), 0);
+    assert!(none.stdout.is_empty(), "{}", none.stdout);
+    assert!(
+        none.stderr.contains("no catalog entry matches `JSON zzzz`"),
+        "{}",
+        none.stderr
+    );
+}
+
+#[test]
+fn search_reads_a_catalog_directory() {
+    let catalog = common::fixture("load/catalog");
+    let output = run_expecting(
+        agent_install()
+            .args(["search", "--json"])
+            .env("AGENT_INSTALL_CATALOG", &catalog),
+        0,
+    );
+    let found: serde_json::Value = serde_json::from_str(&output.stdout).expect("JSON");
+    assert_eq!(found[0]["name"], "widget", "{}", output.stdout);
+    let output = run_expecting(
+        agent_install()
+            .arg("search")
+            .env("AGENT_INSTALL_CATALOG", "/nonexistent/catalog"),
+        3,
+    );
+    assert!(
+        output.stderr.contains("/nonexistent/catalog"),
+        "{}",
+        output.stderr
+    );
+}
+
+#[test]
+fn a_near_name_gets_did_you_mean_and_the_error_is_printed_once() {
+    for (typed, meant) in [
+        ("jqq", "jq"),
+        ("ripgrp", "ripgrep"),
+        ("shelcheck", "shellcheck"),
+    ] {
+        let output = run_expecting(agent_install().args([typed, "--no-apply"]), 3);
+        assert!(
+            output.stderr.contains(&format!("did you mean `{meant}`?")),
+            "{typed}: {}",
+            output.stderr
+        );
+        let mentions = output.stderr.matches(&format!("`{typed}`")).count();
+        assert_eq!(mentions, 1, "the error is printed once:\n{}", output.stderr);
+        assert_eq!(
+            output.stderr.matches("error").count(),
+            1,
+            "{}",
+            output.stderr
+        );
+    }
+    // Far from every name: the hint lists the catalog instead.
+    let output = run_expecting(agent_install().args(["doc", "nosuchthing"]), 3);
+    assert!(!output.stderr.contains("did you mean"), "{}", output.stderr);
+    assert!(output.stderr.contains("jq"), "{}", output.stderr);
+    assert!(
+        output.stderr.contains("agent-install search"),
+        "{}",
+        output.stderr
+    );
+    // `--json` still records the failure as its last event.
+    let output = run_expecting(agent_install().args(["jqq", "--no-apply", "--json"]), 3);
+    assert!(
+        output.stdout.contains("\"type\":\"finished\""),
+        "{}",
+        output.stdout
+    );
+}
+
+#[test]
+fn help_lists_every_environment_variable_and_the_new_commands() {
+    let output = run_expecting(agent_install().arg("--help"), 0);
+    for (name, _) in agent_install::config::ENVIRONMENT {
+        assert!(output.stdout.contains(name), "--help lacks {name}");
+    }
+    for command in ["search", "config", "completions", "man"] {
+        assert!(
+            output.stdout.contains(&format!("  {command} ")),
+            "--help lacks {command}:\n{}",
+            output.stdout
+        );
+    }
+    let readme = std::fs::read_to_string(common::repo_root().join("README.md")).expect("README");
+    for (name, _) in agent_install::config::ENVIRONMENT {
+        assert!(readme.contains(name), "the README lacks {name}");
+    }
+    // Help slips of the past.
+    let run = run_expecting(agent_install().args(["run", "--help"]), 0);
+    assert!(!run.stdout.contains("provision"), "{}", run.stdout);
+}
+
+#[test]
+fn steps_of_a_plan_are_numbered_against_their_total() {
+    use sha2::Digest;
+    let directory = tempfile::tempdir().expect("temp dir");
+    let doc = directory.path().join("doc.md");
+    std::fs::write(&doc, "# Two echoes\n").expect("write the doc");
+    let sha256: String = sha2::Sha256::digest(std::fs::read(&doc).unwrap())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    let step = |command: &str| serde_json::json!({"command": command, "purpose": "test", "risks": [], "decision": "allow"});
+    let plan = serde_json::json!({
+        "schema_version": 1,
+        "generator": "tests/cli_everyday.rs",
+        "doc": {"source": doc.display().to_string(), "sha256": sha256},
+        "probe": {"fingerprint": "0000000000000000", "summary": "another machine"},
+        "route": null,
+        "agent": {"kind": "none"},
+        "steps": [step("echo one"), step("echo two")],
+        "verification": ["true"],
+        "verified": true
+    });
+    let plan_path = directory.path().join("plan.json");
+    std::fs::write(&plan_path, plan.to_string()).expect("write the plan");
+    let output = run_expecting(
+        agent_install().arg("apply").arg(&plan_path).args([
+            "--sandbox",
+            "host",
+            "--yes",
+            "--force",
+        ]),
+        0,
+    );
+    for line in ["[1/2] echo one", "[2/2] echo two"] {
+        assert!(
+            output.stderr.contains(line),
+            "{line:?} missing:\n{}",
+            output.stderr
+        );
+    }
+    // --json carries the total as well.
+    let output = run_expecting(
+        agent_install().arg("apply").arg(&plan_path).args([
+            "--sandbox",
+            "host",
+            "--yes",
+            "--force",
+            "--json",
+        ]),
+        0,
+    );
+    let started: Vec<serde_json::Value> = output
+        .stdout
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|event| event["type"] == "step_started")
+        .collect();
+    assert_eq!(started.len(), 2, "{}", output.stdout);
+    assert!(
+        started.iter().all(|event| event["total"] == 2),
+        "{started:?}"
+    );
+}
+
+#[test]
+fn config_shows_each_setting_and_where_it_came_from() {
+    let directory = tempfile::tempdir().expect("temp dir");
+    let config = directory.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[defaults]\nagent = \"offline\"\nbase = \"debian-bookworm\"\npolicy = \"policy.toml\"\n",
+    )
+    .expect("write the config");
+    let output = run_expecting(
+        agent_install()
+            .args(["config", "--json"])
+            .env("AGENT_INSTALL_CONFIG", &config)
+            .env("AGENT_INSTALL_CACHE", "/old/cache")
+            .env("AGENT_INSTALL_STATE_DIR", "/state"),
+        0,
+    );
+    let settings: serde_json::Value = serde_json::from_str(&output.stdout).expect("JSON");
+    assert_eq!(settings["cache_dir"]["value"], "/old/cache");
+    assert_eq!(settings["cache_dir"]["origin"]["kind"], "alias");
+    assert_eq!(settings["plan_cache"]["value"], "/old/cache/plans");
+    assert_eq!(settings["rootfs_cache"]["value"], "/old/cache/rootfs");
+    assert_eq!(settings["state_dir"]["value"], "/state");
+    assert_eq!(settings["default_agent"]["value"], "offline");
+    assert_eq!(
+        settings["default_policy"]["value"],
+        directory.path().join("policy.toml").display().to_string()
+    );
+    let table = run_expecting(
+        agent_install()
+            .arg("config")
+            .env("AGENT_INSTALL_CONFIG", &config)
+            .env("AGENT_INSTALL_CACHE_DIR", "/new/cache"),
+        0,
+    );
+    assert!(
+        table
+            .stdout
+            .lines()
+            .any(|line| line.starts_with("cache dir")
+                && line.contains("/new/cache")
+                && line.ends_with("$AGENT_INSTALL_CACHE_DIR")),
+        "{}",
+        table.stdout
+    );
+    // A config file that does not parse is a usage error naming it.
+    std::fs::write(&config, "[defaults]\nagnet = \"offline\"\n").expect("write");
+    let output = run_expecting(
+        agent_install()
+            .arg("config")
+            .env("AGENT_INSTALL_CONFIG", &config),
+        2,
+    );
+    assert!(output.stderr.contains("agnet"), "{}", output.stderr);
+}
+
+#[test]
+fn the_config_files_defaults_apply_when_the_flags_are_not_given() {
+    let directory = tempfile::tempdir().expect("temp dir");
+    let config = directory.path().join("config.toml");
+    // The default policy is read (and this one is invalid, which proves it).
+    std::fs::write(
+        directory.path().join("policy.toml"),
+        "[host]\nno-such-class = \"allow\"\n",
+    )
+    .expect("write the policy");
+    std::fs::write(&config, "[defaults]\npolicy = \"policy.toml\"\n").expect("write");
+    let output = run_expecting(
+        agent_install()
+            .args(["plan", "jq"])
+            .env("AGENT_INSTALL_CONFIG", &config),
+        2,
+    );
+    assert!(output.stderr.contains("policy.toml"), "{}", output.stderr);
+    // A flag beats the default.
+    let good = directory.path().join("good.toml");
+    std::fs::write(&good, "[host]\npackage-install = \"allow\"\n").expect("write");
+    let output = run_expecting(
+        agent_install()
+            .args(["plan", "jq", "--policy"])
+            .arg(&good)
+            .env("AGENT_INSTALL_CONFIG", &config),
+        0,
+    );
+    assert!(output.stdout.contains("apt"), "{}", output.stdout);
+    // The default base: a base that does not exist is the sandbox's error (7).
+    std::fs::write(&config, "[defaults]\nbase = \"/nonexistent/rootfs\"\n").expect("write");
+    let output = run_expecting(
+        agent_install()
+            .args(["plan", "jq"])
+            .env("AGENT_INSTALL_CONFIG", &config),
+        7,
+    );
+    assert!(
+        output.stderr.contains("/nonexistent/rootfs"),
+        "{}",
+        output.stderr
+    );
+    // The default agent must be one.
+    std::fs::write(&config, "[defaults]\nagent = \"wizard\"\n").expect("write");
+    let output = run_expecting(
+        agent_install()
+            .args(["run", "jq", "--sandbox", "dry-run"])
+            .env("AGENT_INSTALL_CONFIG", &config),
+        2,
+    );
+    assert!(output.stderr.contains("wizard"), "{}", output.stderr);
+    // ... unless --agent is given.
+    run_expecting(
+        agent_install()
+            .args(["run", "jq", "--sandbox", "dry-run", "--agent", "offline"])
+            .env("AGENT_INSTALL_CONFIG", &config),
+        0,
+    );
+}
