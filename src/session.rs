@@ -22,6 +22,7 @@ use crate::replay::{self, ReplayEnding, ReplayOptions, combined_output};
 use crate::sandbox::{
     self, ExecRequest, Observation, Sandbox, SandboxConfig, SandboxError, Snapshot,
 };
+use crate::record::{self, capture::Recorder};
 use crate::ui::Outputs;
 
 /// How long one verification command may take.
@@ -128,6 +129,7 @@ async fn run_with(
         plan: None,
         cached: None,
         cached_detail: String::new(),
+        rehearsal_delta: None,
         started,
     };
     let (outcome, exit_code, message) = match sandbox {
@@ -206,6 +208,8 @@ struct Loop<'a> {
     cached_detail: String,
     /// Set by the rehearsal once verification passed.
     plan: Option<Plan>,
+    /// The rehearsal's filesystem changes: the file list of the install record.
+    rehearsal_delta: Option<sandbox::Delta>,
     started: Instant,
 }
 
@@ -780,13 +784,23 @@ impl Loop<'_> {
                         .visible()
                         .map(|change| format!("{} {}", change.kind.marker(), change.path))
                         .collect();
+                    let packages = tokio::task::block_in_place(|| {
+                        record::summary::rehearsal_packages(
+                            &delta,
+                            &self.settings.rehearsal.base,
+                            sandbox,
+                        )
+                    });
+                    let highlights = record::summary::describe(&delta, &packages);
                     self.outputs.emit(Event::Delta {
                         added,
                         modified,
                         deleted,
                         bytes,
                         summary,
+                        highlights,
                     });
+                    self.rehearsal_delta = Some(delta);
                 }
                 Err(error) => self.outputs.emit(Event::Warning {
                     message: format!("could not list the sandbox's changes: {error}"),
@@ -848,11 +862,21 @@ impl Loop<'_> {
             ApplyMode::Apply => true,
             ApplyMode::NoApply => false,
             ApplyMode::Ask => {
-                self.settings.interaction.terminal
-                    && confirm(&format!(
+                if self.settings.interaction.terminal
+                    && !confirm(&format!(
                         "The rehearsal passed ({} step(s) via {route}). Apply them to this machine?",
                         self.verified.len()
                     ))
+                {
+                    // A "no" is a refusal by the user (exit 6), not a finished run.
+                    return ending(
+                        Outcome::Refused,
+                        format!(
+                            "not applied: you declined; the rehearsal via {route} passed, nothing was changed on this machine (pass --apply to install it)"
+                        ),
+                    );
+                }
+                self.settings.interaction.terminal
             }
         };
         if !apply {
@@ -936,6 +960,31 @@ impl Loop<'_> {
         let mut config = SandboxConfig::new(sandbox::Backend::Host);
         config.limits = self.settings.rehearsal.limits.clone();
         config.env_passthrough = self.settings.rehearsal.env_passthrough.clone();
+        // The record (and its lock) before the first step: a run killed mid-way leaves a
+        // record that says `applying`.
+        let recorder = match self.plan.as_ref().map(|plan| {
+            tokio::task::block_in_place(|| {
+                Recorder::begin(
+                    &record::Store::default_location(),
+                    plan,
+                    "run --apply",
+                    self.rehearsal_delta.as_ref(),
+                    std::path::Path::new("/"),
+                )
+            })
+        }) {
+            Some(Ok(recorder)) => Some(recorder),
+            Some(Err(error)) => {
+                return ending(
+                    Outcome::Error,
+                    format!(
+                        "not applied: the install record could not be written ({error}); set {} to a writable directory",
+                        record::STATE_DIR_VARIABLE
+                    ),
+                );
+            }
+            None => None,
+        };
         let opened = tokio::task::block_in_place(|| sandbox::open(config));
         let mut target = match opened {
             Ok(target) => target,
@@ -949,25 +998,61 @@ impl Loop<'_> {
             ..ReplayOptions::new("host")
         };
         let outputs = &mut *self.outputs;
+        let mut version = None;
         let replayed = tokio::task::block_in_place(|| {
             replay::replay(
                 &steps,
                 &verification,
                 target.as_mut(),
                 &options,
-                &mut |event| outputs.emit(event),
+                &mut |event| {
+                    if let Event::Verification {
+                        passed: true,
+                        detail,
+                        ..
+                    } = &event
+                        && version.is_none()
+                    {
+                        version = record::capture::version_from(detail);
+                    }
+                    outputs.emit(event)
+                },
             )
         });
         let _ = tokio::task::block_in_place(|| target.discard());
+        let verified = matches!(
+            replayed,
+            Ok(replay::Replayed {
+                ending: ReplayEnding::Verified,
+                ..
+            })
+        );
+        let recorded = recorder.map(|recorder| {
+            tokio::task::block_in_place(|| recorder.finish(verified, version))
+        });
+        let recorded_as = match recorded {
+            Some(Ok(record)) => format!(
+                "; recorded as {} (`agent-install show {}`, `agent-install uninstall {}`)",
+                record.id, record.name, record.name
+            ),
+            Some(Err(error)) => {
+                self.outputs.emit(Event::Warning {
+                    message: format!("the install record could not be completed: {error}"),
+                });
+                String::new()
+            }
+            None => String::new(),
+        };
         let replayed = match replayed {
             Ok(replayed) => replayed,
             Err(error) => return sandbox_ending(&error),
         };
         self.step += replayed.steps.len();
         match replayed.ending {
-            ReplayEnding::Verified => {
-                ending(Outcome::Installed, "installed and verified on this machine")
-            }
+            ReplayEnding::Verified => ending(
+                Outcome::Installed,
+                format!("installed and verified on this machine{recorded_as}"),
+            ),
             ReplayEnding::StepFailed { index, outcome } => ending(
                 Outcome::Error,
                 format!(

@@ -4,11 +4,14 @@
 mod apply;
 mod doc;
 mod export;
+mod list;
 pub mod plan;
 mod probe;
 mod provision;
 pub mod run;
 mod sandbox;
+mod show;
+mod uninstall;
 
 use crate::cli::{Cli, Command, SandboxOptions};
 use crate::sandbox::{Backend, Network, Profile, SandboxConfig, rootfs};
@@ -29,6 +32,10 @@ pub fn run(cli: Cli) -> Result<ExitStatus, Error> {
             Command::Plan(args) => plan::run(args).await,
             Command::Export(args) => export::run(args).await,
             Command::Provision(args) => provision::run(args).await,
+            Command::List(args) => list::run(args),
+            Command::Show(args) => show::run(args),
+            Command::Uninstall(args) => uninstall::run(Some(args.name), args.removal).await,
+            Command::Undo(args) => uninstall::run(None, args.removal).await,
         }
     })
 }
