@@ -437,6 +437,10 @@ pub struct ApplyArgs {
     /// Apply even when the doc or this machine changed since the plan was made.
     #[arg(long)]
     pub force: bool,
+    /// On this machine, replay the steps as written even when their rehearsal in a sandbox
+    /// fails (by default a plan is rehearsed first, and one that fails there is not applied).
+    #[arg(long)]
+    pub exact: bool,
     /// Answer yes to every question the policy would ask (it never overrides a denial).
     #[arg(short, long)]
     pub yes: bool,
