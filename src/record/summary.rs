@@ -8,7 +8,8 @@ use crate::sandbox::{Change, ChangeKind, Delta, FileType};
 /// Paths that are caches wherever a profile does not already hide them: package managers'
 /// download caches and Python's bytecode.
 pub fn is_cache(path: &str) -> bool {
-    const PARTS: [&str; 8] = [
+    const PARTS: [&str; 9] = [
+        "/etc/ld.so.cache/",
         "/.cargo/registry/",
         "/.cargo/git/",
         "/.npm/_cacache",
