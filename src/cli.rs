@@ -103,10 +103,14 @@ podman load -i tools.tar"
     ///
     /// Records live in `/var/lib/agent-install` (root), else the XDG state directory
     /// (`~/.local/state/agent-install`); `AGENT_INSTALL_STATE_DIR` moves them.
-    #[command(after_help = "Examples:\n  agent-install list\n  agent-install list --json | jq -r '.[].name'")]
+    #[command(
+        after_help = "Examples:\n  agent-install list\n  agent-install list --json | jq -r '.[].name'"
+    )]
     List(ListArgs),
     /// One install record: plan, files with hashes, packages with versions, pre-images kept.
-    #[command(after_help = "Examples:\n  agent-install show jq\n  agent-install show jq --json | jq '.packages'")]
+    #[command(
+        after_help = "Examples:\n  agent-install show jq\n  agent-install show jq --json | jq '.packages'"
+    )]
     Show(ShowArgs),
     /// Take one install back, rehearsed in the sandbox first.
     ///
@@ -119,7 +123,9 @@ podman load -i tools.tar"
     /// your yes (or --yes) does it run here. The record moves to the history. Exit statuses: 0
     /// uninstalled (or rehearsed with --dry-run), 2 no such install, 4 a removal step failed,
     /// 5 the check still passes or a neighbour's fails, 6 refused, 7 no sandbox.
-    #[command(after_help = "Examples:\n  agent-install uninstall jq --dry-run   rehearse only\n  agent-install uninstall jq --yes")]
+    #[command(
+        after_help = "Examples:\n  agent-install uninstall jq --dry-run   rehearse only\n  agent-install uninstall jq --yes"
+    )]
     Uninstall(UninstallArgs),
     /// Take back the most recent apply (as `uninstall` does).
     Undo(UndoArgs),

@@ -18,11 +18,11 @@ use crate::event::{Event, Outcome};
 use crate::plan::cache::{CacheSettings, MachineMatch};
 use crate::plan::{self, Plan, PlanAgent, PlanDoc, PlanProbe, PlanRoute, PlanStep, SourceRef};
 use crate::policy::{Interaction, Policy, Resolution, Target};
+use crate::record::{self, capture::Recorder};
 use crate::replay::{self, ReplayEnding, ReplayOptions, combined_output};
 use crate::sandbox::{
     self, ExecRequest, Observation, Sandbox, SandboxConfig, SandboxError, Snapshot,
 };
-use crate::record::{self, capture::Recorder};
 use crate::ui::Outputs;
 
 /// How long one verification command may take.
@@ -1027,9 +1027,8 @@ impl Loop<'_> {
                 ..
             })
         );
-        let recorded = recorder.map(|recorder| {
-            tokio::task::block_in_place(|| recorder.finish(verified, version))
-        });
+        let recorded = recorder
+            .map(|recorder| tokio::task::block_in_place(|| recorder.finish(verified, version)));
         let recorded_as = match recorded {
             Some(Ok(record)) => format!(
                 "; recorded as {} (`agent-install show {}`, `agent-install uninstall {}`)",

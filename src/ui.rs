@@ -295,7 +295,8 @@ impl Terminal {
                 summary,
                 highlights,
             } if !highlights.is_empty() => {
-                self.line(format!("{} {added} added, {modified} modified, {deleted} deleted ({})",
+                self.line(format!(
+                    "{} {added} added, {modified} modified, {deleted} deleted ({})",
                     bold.apply_to("changes"),
                     human_bytes(*bytes)
                 ));
@@ -358,9 +359,7 @@ impl Terminal {
                     Outcome::Installed
                     | Outcome::Verified
                     | Outcome::Planned
-                    | Outcome::Uninstalled => {
-                        good.apply_to(format!("{outcome:?}").to_lowercase())
-                    }
+                    | Outcome::Uninstalled => good.apply_to(format!("{outcome:?}").to_lowercase()),
                     _ => bad.apply_to(format!("{outcome:?}").to_lowercase()),
                 };
                 let route = route

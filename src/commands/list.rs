@@ -13,7 +13,8 @@ pub fn run(args: ListArgs) -> Result<ExitStatus, Error> {
     }
     if args.json {
         let rows: Vec<serde_json::Value> = records.iter().map(row).collect();
-        let text = serde_json::to_string_pretty(&rows).map_err(|error| Error::Other(error.into()))?;
+        let text =
+            serde_json::to_string_pretty(&rows).map_err(|error| Error::Other(error.into()))?;
         return super::write_stdout(&(text + "\n")).map(|()| ExitStatus::Success);
     }
     if records.is_empty() {
@@ -32,7 +33,11 @@ pub fn run(args: ListArgs) -> Result<ExitStatus, Error> {
                 record.version.clone().unwrap_or_else(|| "-".to_string()),
                 record.route.clone().unwrap_or_else(|| "-".to_string()),
                 record.doc.source.clone(),
-                record.installed_at.replace('T', " ").trim_end_matches('Z').to_string(),
+                record
+                    .installed_at
+                    .replace('T', " ")
+                    .trim_end_matches('Z')
+                    .to_string(),
                 human_size(record.size),
                 record.state.name().to_string(),
             ]

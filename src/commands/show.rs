@@ -40,11 +40,17 @@ fn render(record: &InstallRecord, store: &Store) -> String {
         record.state.name()
     ));
     line(format!("  id:        {}", record.id));
-    line(format!("  installed: {} by `{}`", record.installed_at, record.how));
+    line(format!(
+        "  installed: {} by `{}`",
+        record.installed_at, record.how
+    ));
     if let Some(at) = &record.uninstalled_at {
         line(format!("  taken back: {at}"));
     }
-    line(format!("  doc:       {} (sha256 {})", record.doc.source, record.doc.sha256));
+    line(format!(
+        "  doc:       {} (sha256 {})",
+        record.doc.source, record.doc.sha256
+    ));
     line(format!(
         "  route:     {}",
         record.route.as_deref().unwrap_or("-")
@@ -88,7 +94,10 @@ fn render(record: &InstallRecord, store: &Store) -> String {
             notes.push(format!("{manager}'s"));
         }
         if let Some(pre_image) = &file.pre_image {
-            notes.push(format!("pre-image {}", record_dir.join(pre_image).display()));
+            notes.push(format!(
+                "pre-image {}",
+                record_dir.join(pre_image).display()
+            ));
         }
         if let Some(sha256) = &file.sha256 {
             notes.push(format!("sha256 {}", &sha256[..sha256.len().min(12)]));

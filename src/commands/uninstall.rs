@@ -46,7 +46,9 @@ pub async fn run(name: Option<String>, args: RemovalArgs) -> Result<ExitStatus, 
                     "nothing to undo: no install is recorded in {}",
                     store.root().display()
                 ),
-                Some("`agent-install list --all` shows the installs already taken back".to_string()),
+                Some(
+                    "`agent-install list --all` shows the installs already taken back".to_string(),
+                ),
             )
         })?,
     };
@@ -105,13 +107,9 @@ pub async fn run(name: Option<String>, args: RemovalArgs) -> Result<ExitStatus, 
     })?;
     config.base = root.to_path_buf();
     let rehearsal = tokio::task::block_in_place(|| {
-        rehearse(
-            config,
-            &steps,
-            &removal,
-            &interrupted,
-            &mut |event| outputs.emit(event),
-        )
+        rehearse(config, &steps, &removal, &interrupted, &mut |event| {
+            outputs.emit(event)
+        })
     });
     let rehearsal = match rehearsal {
         Ok(rehearsal) => rehearsal,
@@ -310,8 +308,8 @@ fn run_removal(
     }
     let mut still_passing = Vec::new();
     for check in &removal.gone_checks {
-        let request = ExecRequest::new(replay::login_shell_command(check))
-            .with_timeout(CHECK_TIMEOUT);
+        let request =
+            ExecRequest::new(replay::login_shell_command(check)).with_timeout(CHECK_TIMEOUT);
         let observation = target.exec(&request, &mut |_, _| {})?;
         let gone = !observation.success();
         emit(Event::Verification {
@@ -430,12 +428,12 @@ fn removal_highlights(delta: &sandbox::Delta) -> Vec<String> {
     if !removed.is_empty() {
         lines.push(format!("executables removed: {}", removed.join(", ")));
     }
-    let (added, modified, deleted) = changes.iter().fold((0, 0, 0), |counts, change| {
-        match change.kind {
-            sandbox::ChangeKind::Added => (counts.0 + 1, counts.1, counts.2),
-            sandbox::ChangeKind::Modified => (counts.0, counts.1 + 1, counts.2),
-            sandbox::ChangeKind::Deleted => (counts.0, counts.1, counts.2 + 1),
-        }
+    let (added, modified, deleted) = changes.iter().fold((0, 0, 0), |counts, change| match change
+        .kind
+    {
+        sandbox::ChangeKind::Added => (counts.0 + 1, counts.1, counts.2),
+        sandbox::ChangeKind::Modified => (counts.0, counts.1 + 1, counts.2),
+        sandbox::ChangeKind::Deleted => (counts.0, counts.1, counts.2 + 1),
     });
     lines.push(format!(
         "total: {deleted} removed, {modified} restored or changed, {added} added back"

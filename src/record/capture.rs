@@ -73,10 +73,9 @@ impl Recorder {
                         match keep_pre_image(root, &dir, &change.path) {
                             Ok(Some(relative)) => file.pre_image = Some(relative),
                             Ok(None) => {}
-                            Err(error) => notes.push(format!(
-                                "no pre-image of {}: {error}",
-                                change.path
-                            )),
+                            Err(error) => {
+                                notes.push(format!("no pre-image of {}: {error}", change.path))
+                            }
                         }
                     }
                     files.push(file);

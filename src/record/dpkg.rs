@@ -109,7 +109,10 @@ mod tests {
     fn status_lists_installed_packages_with_versions() {
         let packages = parse_status(STATUS_TEXT);
         assert_eq!(packages.get("jq").map(String::as_str), Some("1.6-2.1"));
-        assert!(!packages.contains_key("old"), "config-files only is not installed");
+        assert!(
+            !packages.contains_key("old"),
+            "config-files only is not installed"
+        );
         assert_eq!(packages.len(), 2);
     }
 

@@ -316,7 +316,9 @@ impl Store {
             .truncate(false)
             .write(true)
             .open(&path)
-            .map_err(|error| RecordError::io(format!("could not open {}", path.display()), error))?;
+            .map_err(|error| {
+                RecordError::io(format!("could not open {}", path.display()), error)
+            })?;
         loop {
             // SAFETY: flock on a descriptor we own; it blocks until the lock is free.
             let result = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
@@ -437,9 +439,8 @@ fn read_records(dir: &Path) -> Result<Vec<InstallRecord>, RecordError> {
             })?;
         records.push(record);
     }
-    records.sort_by(|a, b| {
-        (a.installed_unix, a.id.as_str()).cmp(&(b.installed_unix, b.id.as_str()))
-    });
+    records
+        .sort_by(|a, b| (a.installed_unix, a.id.as_str()).cmp(&(b.installed_unix, b.id.as_str())));
     Ok(records)
 }
 

@@ -88,7 +88,11 @@ pub fn rehearsal_packages(
         }
         let touched: std::collections::BTreeMap<String, String> = candidates
             .iter()
-            .filter_map(|(name, _)| before.get(name).map(|version| (name.clone(), version.clone())))
+            .filter_map(|(name, _)| {
+                before
+                    .get(name)
+                    .map(|version| (name.clone(), version.clone()))
+            })
             .collect();
         packages.extend(super::dpkg::diff(&touched, &after));
     }

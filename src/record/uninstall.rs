@@ -69,7 +69,11 @@ pub fn plan(
     };
 
     apt_steps(record, root, &mut plan, &changed_since);
-    for change in record.packages.iter().filter(|change| change.manager != "apt") {
+    for change in record
+        .packages
+        .iter()
+        .filter(|change| change.manager != "apt")
+    {
         if change.change() != "added" {
             continue;
         }
@@ -249,8 +253,9 @@ fn apt_steps(
     for path in edited {
         plan.left.push(Left {
             what: path.to_string(),
-            reason: "a configuration file changed after the install; kept (apt-get remove, not purge)"
-                .to_string(),
+            reason:
+                "a configuration file changed after the install; kept (apt-get remove, not purge)"
+                    .to_string(),
         });
     }
     plan.steps.push(UninstallStep {
