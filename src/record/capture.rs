@@ -137,9 +137,7 @@ impl Recorder {
             owned.extend(dpkg::owned_files(&self.root, &change.name));
         }
         for file in &mut self.record.files {
-            if dpkg::is_package_database(&file.path) {
-                file.managed_by = Some("apt".to_string());
-            } else if owned.contains(&file.path) {
+            if dpkg::is_package_database(&file.path) || owned.contains(&file.path) {
                 file.managed_by = Some("apt".to_string());
             }
             if file.kind != ChangeKind::Deleted {
