@@ -1218,10 +1218,26 @@ pub fn facts_of_base(base: &std::path::Path) -> Facts {
         "sbin",
         "bin",
     ];
+    let mut directories: Vec<std::path::PathBuf> = BIN_DIRECTORIES
+        .iter()
+        .map(|directory| base.join(directory))
+        .collect();
+    // This machine: the user's whole PATH and the per-user bin directories, as `run` sees them
+    // (a cargo in ~/.cargo/bin is a cargo for the plan too).
+    if base == std::path::Path::new("/") {
+        if let Some(path) = std::env::var_os("PATH") {
+            directories.extend(std::env::split_paths(&path));
+        }
+        if let Some(home) = std::env::var_os("HOME") {
+            for directory in [".cargo/bin", ".local/bin"] {
+                directories.push(std::path::PathBuf::from(&home).join(directory));
+            }
+        }
+    }
     for tool in FACT_TOOLS {
-        if BIN_DIRECTORIES
+        if directories
             .iter()
-            .any(|directory| base.join(directory).join(tool).exists())
+            .any(|directory| directory.join(tool).exists())
         {
             text.push_str(&format!("has={tool}\n"));
         }
