@@ -470,3 +470,36 @@ fn jq_from_apt_is_applied_and_uninstalled_leaving_the_tree_as_it_was() {
 
 #[allow(dead_code)]
 fn unused(_: &Path) {}
+
+#[test]
+fn an_apply_killed_mid_way_leaves_a_record_that_says_so() {
+    if !is_root() {
+        eprintln!("skipped: chroot and the overlay sandbox need root");
+        return;
+    }
+    let machine = Machine::new();
+    let (_served, server) = serve_widget();
+    widget_doc(&machine, server.port(), "widget", "widget");
+    let text = std::fs::read_to_string(machine.path("/root/widget.md")).expect("doc");
+    // Slow only on the machine itself: the store (and its lock) exists there once the apply
+    // has begun, never in the rehearsal before it.
+    machine.write(
+        "/root/widget.md",
+        &text.replace(
+            "## Checking the installation",
+            "Give it a moment:\n\n```sh\nif [ -e /var/lib/agent-install/lock ]; then sleep 4; fi\n```\n\n## Checking the installation",
+        ),
+    );
+    let killed = machine.expect(
+        "cd /root && { agent-install run widget.md --apply --yes > /tmp/run.log 2>&1 & pid=$!; }; \
+         for i in $(seq 600); do [ -n \"$(ls /var/lib/agent-install/records 2>/dev/null)\" ] && break; sleep 0.1; done; \
+         sleep 1; kill -9 $pid; wait $pid; echo status=$?; sleep 4",
+        0,
+    );
+    assert!(killed.stdout.contains("status=137"), "{}", killed.stdout);
+    let list = machine.json("agent-install list --json");
+    assert_eq!(list[0]["name"], "widget", "{list}");
+    assert_eq!(list[0]["state"], "applying", "{list}");
+    let table = machine.expect("agent-install list", 0);
+    assert!(table.stdout.contains("applying"), "{}", table.stdout);
+}
