@@ -81,14 +81,28 @@ pub fn owned_files(root: &Path, package: &str) -> BTreeSet<String> {
             continue;
         }
         if let Ok(text) = std::fs::read_to_string(entry.path()) {
-            files.extend(
-                text.lines()
-                    .filter(|line| !line.is_empty() && *line != "/.")
-                    .map(str::to_string),
-            );
+            for line in text
+                .lines()
+                .filter(|line| !line.is_empty() && *line != "/.")
+            {
+                files.insert(line.to_string());
+                // On a merged /usr, `/lib/x` in a file list is `/usr/lib/x` on disk (and the
+                // delta names the latter).
+                if let Some(alias) = usr_merged(line) {
+                    files.insert(alias);
+                }
+            }
         }
     }
     files
+}
+
+/// `/lib/x`, `/bin/x`, `/sbin/x`, `/lib64/x` as merged-/usr paths (`/usr/lib/x`, ...).
+fn usr_merged(path: &str) -> Option<String> {
+    ["/lib/", "/bin/", "/sbin/", "/lib64/", "/lib32/", "/libx32/"]
+        .iter()
+        .find(|prefix| path.starts_with(*prefix))
+        .map(|_| format!("/usr{path}"))
 }
 
 /// Whether a path is part of dpkg's or apt's own state (the package managers keep it right
@@ -104,6 +118,15 @@ mod tests {
     use super::*;
 
     const STATUS_TEXT: &str = "Package: jq\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1.6-2.1\n\nPackage: old\nStatus: deinstall ok config-files\nVersion: 1.0\n\nPackage: libjq1\nStatus: install ok installed\nVersion: 1.6-2.1\n";
+
+    #[test]
+    fn merged_usr_aliases_are_owned_too() {
+        assert_eq!(
+            usr_merged("/lib/x86_64-linux-gnu/libkeyutils.so.1").as_deref(),
+            Some("/usr/lib/x86_64-linux-gnu/libkeyutils.so.1")
+        );
+        assert_eq!(usr_merged("/usr/bin/jq"), None);
+    }
 
     #[test]
     fn status_lists_installed_packages_with_versions() {
