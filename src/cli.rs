@@ -122,6 +122,36 @@ podman load -i tools.tar"
         "Which agent proposes the commands for the docs among the inputs (plans need none)"
     )))]
     Provision(ProvisionArgs),
+    /// What agent-install has applied on this machine: name, version, route, doc, date, size.
+    ///
+    /// Records live in `/var/lib/agent-install` (root), else the XDG state directory
+    /// (`~/.local/state/agent-install`); `AGENT_INSTALL_STATE_DIR` moves them.
+    #[command(
+        after_help = "Examples:\n  agent-install list\n  agent-install list --json | jq -r '.[].name'"
+    )]
+    List(ListArgs),
+    /// One install record: plan, files with hashes, packages with versions, pre-images kept.
+    #[command(
+        after_help = "Examples:\n  agent-install show jq\n  agent-install show jq --json | jq '.packages'"
+    )]
+    Show(ShowArgs),
+    /// Take one install back, rehearsed in the sandbox first.
+    ///
+    /// The package managers remove what they installed (`apt-get purge` of packages the install
+    /// added that nothing installed since needs, `npm uninstall -g`, `pipx uninstall`, `cargo
+    /// uninstall`), then the added files are removed and the changed ones restored from their
+    /// pre-images. A file changed after the install is never overwritten or removed: it is
+    /// listed and left. The removal runs in a sandbox first and must make the product's check
+    /// fail while the other installs' checks still pass; its changes are shown, and only with
+    /// your yes (or --yes) does it run here. The record moves to the history. Exit statuses: 0
+    /// uninstalled (or rehearsed with --dry-run), 2 no such install, 4 a removal step failed,
+    /// 5 the check still passes or a neighbour's fails, 6 refused, 7 no sandbox.
+    #[command(
+        after_help = "Examples:\n  agent-install uninstall jq --dry-run   rehearse only\n  agent-install uninstall jq --yes"
+    )]
+    Uninstall(UninstallArgs),
+    /// Take back the most recent apply (as `uninstall` does).
+    Undo(UndoArgs),
     /// Show the facts about this machine that planning uses (OS, tools, package managers, ...).
     ///
     /// Read from files and system calls, without starting interpreters or version commands
@@ -495,6 +525,10 @@ pub struct ApplyArgs {
     /// Apply even when the doc or this machine changed since the plan was made.
     #[arg(long)]
     pub force: bool,
+    /// On this machine, replay the steps as written even when their rehearsal in a sandbox
+    /// fails (by default a plan is rehearsed first, and one that fails there is not applied).
+    #[arg(long)]
+    pub exact: bool,
     /// Answer yes to every question the policy would ask (it never overrides a denial).
     #[arg(short, long)]
     pub yes: bool,
@@ -537,4 +571,57 @@ pub struct SandboxOptions {
     /// Pass this variable in although its name looks secret (repeatable).
     #[arg(long = "env", value_name = "NAME")]
     pub env: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Print the records as a JSON array.
+    #[arg(long)]
+    pub json: bool,
+    /// Also list the installs that were taken back.
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The product name (as `list` shows it) or a record id.
+    pub name: String,
+    /// Print the whole record as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The options `uninstall` and `undo` share.
+#[derive(Debug, Clone, Args)]
+pub struct RemovalArgs {
+    /// Rehearse and verify the removal in the sandbox, show it, change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Apply the removal without asking.
+    #[arg(short, long)]
+    pub yes: bool,
+    /// Write the report (steps, checks, what was left and why) as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<std::path::PathBuf>,
+    /// Write every event as one JSON line.
+    #[arg(long, value_name = "FILE")]
+    pub transcript: Option<std::path::PathBuf>,
+    /// Print events as NDJSON on stdout instead of the progress display.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UninstallArgs {
+    /// The product name (as `list` shows it) or a record id.
+    pub name: String,
+    #[command(flatten)]
+    pub removal: RemovalArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct UndoArgs {
+    #[command(flatten)]
+    pub removal: RemovalArgs,
 }

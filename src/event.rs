@@ -97,6 +97,11 @@ pub enum Event {
         deleted: usize,
         bytes: u64,
         summary: Vec<String>,
+        /// The summary a person reads: new executables, packages with versions, config files,
+        /// the total, caches in one line (see `record::summary`). The terminal shows these
+        /// instead of `summary` when there are any.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        highlights: Vec<String>,
     },
     /// Something the user should know that is not an error.
     Warning { message: String },
@@ -191,6 +196,8 @@ pub enum Outcome {
     Installed,
     /// Rehearsed and verified in the sandbox, not applied.
     Verified,
+    /// An install taken back (`uninstall`, `undo`) and checked gone.
+    Uninstalled,
     /// Planned only; nothing ran.
     Planned,
     /// No route worked, or the agent gave up.
@@ -205,7 +212,9 @@ impl Outcome {
     pub fn exit_status(self) -> crate::ExitStatus {
         use crate::ExitStatus;
         match self {
-            Outcome::Installed | Outcome::Verified | Outcome::Planned => ExitStatus::Success,
+            Outcome::Installed | Outcome::Verified | Outcome::Planned | Outcome::Uninstalled => {
+                ExitStatus::Success
+            }
             Outcome::NoRoute => ExitStatus::NoRoute,
             Outcome::VerificationFailed => ExitStatus::VerificationFailed,
             Outcome::Refused => ExitStatus::Refused,

@@ -18,6 +18,7 @@ pub mod oci;
 pub mod plan;
 pub mod policy;
 pub mod probe;
+pub mod record;
 pub mod replay;
 pub mod report;
 pub mod sandbox;

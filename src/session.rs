@@ -18,6 +18,7 @@ use crate::event::{Event, Outcome};
 use crate::plan::cache::{CacheSettings, MachineMatch};
 use crate::plan::{self, Plan, PlanAgent, PlanDoc, PlanProbe, PlanRoute, PlanStep, SourceRef};
 use crate::policy::{Interaction, Policy, Resolution, Target};
+use crate::record::{self, capture::Recorder};
 use crate::replay::{self, ReplayEnding, ReplayOptions, combined_output};
 use crate::sandbox::{
     self, ExecRequest, Observation, Sandbox, SandboxConfig, SandboxError, Snapshot,
@@ -135,6 +136,7 @@ async fn run_with(
         cached_detail: String::new(),
         unverified: None,
         unreachable: Vec::new(),
+        rehearsal_delta: None,
         started,
     };
     let (outcome, exit_code, message) = match sandbox {
@@ -221,6 +223,8 @@ struct Loop<'a> {
     unverified: Option<String>,
     /// Origins the doc's routes download from that did not answer (asked once per run).
     unreachable: Vec<String>,
+    /// The rehearsal's filesystem changes: the file list of the install record.
+    rehearsal_delta: Option<sandbox::Delta>,
     started: Instant,
 }
 
@@ -960,13 +964,23 @@ impl Loop<'_> {
                         .visible()
                         .map(|change| format!("{} {}", change.kind.marker(), change.path))
                         .collect();
+                    let packages = tokio::task::block_in_place(|| {
+                        record::summary::rehearsal_packages(
+                            &delta,
+                            &self.settings.rehearsal.base,
+                            sandbox,
+                        )
+                    });
+                    let highlights = record::summary::describe(&delta, &packages);
                     self.outputs.emit(Event::Delta {
                         added,
                         modified,
                         deleted,
                         bytes,
                         summary,
+                        highlights,
                     });
+                    self.rehearsal_delta = Some(delta);
                 }
                 Err(error) => self.outputs.emit(Event::Warning {
                     message: format!("could not list the sandbox's changes: {error}"),
@@ -1028,11 +1042,21 @@ impl Loop<'_> {
             ApplyMode::Apply => true,
             ApplyMode::NoApply => false,
             ApplyMode::Ask => {
-                self.settings.interaction.terminal
-                    && confirm(&format!(
+                if self.settings.interaction.terminal
+                    && !confirm(&format!(
                         "The rehearsal passed ({} step(s) via {route}). Apply them to this machine?",
                         self.verified.len()
                     ))
+                {
+                    // A "no" is a refusal by the user (exit 6), not a finished run.
+                    return ending(
+                        Outcome::Refused,
+                        format!(
+                            "not applied: you declined; the rehearsal via {route} passed, nothing was changed on this machine (pass --apply to install it)"
+                        ),
+                    );
+                }
+                self.settings.interaction.terminal
             }
         };
         if !apply {
@@ -1117,6 +1141,31 @@ impl Loop<'_> {
         let mut config = SandboxConfig::new(sandbox::Backend::Host);
         config.limits = self.settings.rehearsal.limits.clone();
         config.env_passthrough = self.settings.rehearsal.env_passthrough.clone();
+        // The record (and its lock) before the first step: a run killed mid-way leaves a
+        // record that says `applying`.
+        let recorder = match self.plan.as_ref().map(|plan| {
+            tokio::task::block_in_place(|| {
+                Recorder::begin(
+                    &record::Store::default_location(),
+                    plan,
+                    "run --apply",
+                    self.rehearsal_delta.as_ref(),
+                    std::path::Path::new("/"),
+                )
+            })
+        }) {
+            Some(Ok(recorder)) => Some(recorder),
+            Some(Err(error)) => {
+                return ending(
+                    Outcome::Error,
+                    format!(
+                        "not applied: the install record could not be written ({error}); set {} to a writable directory",
+                        record::STATE_DIR_VARIABLE
+                    ),
+                );
+            }
+            None => None,
+        };
         let opened = tokio::task::block_in_place(|| sandbox::open(config));
         let mut target = match opened {
             Ok(target) => target,
@@ -1130,21 +1179,59 @@ impl Loop<'_> {
             ..ReplayOptions::new("host")
         };
         let outputs = &mut *self.outputs;
+        let mut version = None;
         let replayed = tokio::task::block_in_place(|| {
-            replay::replay(&approved, target.as_mut(), &options, &mut |event| {
-                outputs.emit(event)
-            })
+            replay::replay(
+                &approved,
+                target.as_mut(),
+                &options,
+                &mut |event| {
+                    if let Event::Verification {
+                        passed: true,
+                        detail,
+                        ..
+                    } = &event
+                        && version.is_none()
+                    {
+                        version = record::capture::version_from(detail);
+                    }
+                    outputs.emit(event)
+                },
+            )
         });
         let _ = tokio::task::block_in_place(|| target.discard());
+        let verified = matches!(
+            replayed,
+            Ok(replay::Replayed {
+                ending: ReplayEnding::Verified,
+                ..
+            })
+        );
+        let recorded = recorder
+            .map(|recorder| tokio::task::block_in_place(|| recorder.finish(verified, version)));
+        let recorded_as = match recorded {
+            Some(Ok(record)) => format!(
+                "; recorded as {} (`agent-install show {}`, `agent-install uninstall {}`)",
+                record.id, record.name, record.name
+            ),
+            Some(Err(error)) => {
+                self.outputs.emit(Event::Warning {
+                    message: format!("the install record could not be completed: {error}"),
+                });
+                String::new()
+            }
+            None => String::new(),
+        };
         let replayed = match replayed {
             Ok(replayed) => replayed,
             Err(error) => return sandbox_ending(&error),
         };
         self.step += replayed.steps.len();
         match replayed.ending {
-            ReplayEnding::Verified => {
-                ending(Outcome::Installed, "installed and verified on this machine")
-            }
+            ReplayEnding::Verified => ending(
+                Outcome::Installed,
+                format!("installed and verified on this machine{recorded_as}"),
+            ),
             ReplayEnding::StepFailed { index, outcome } => ending(
                 Outcome::Error,
                 format!(
@@ -1351,10 +1438,26 @@ pub fn facts_of_base(base: &std::path::Path) -> Facts {
         "sbin",
         "bin",
     ];
+    let mut directories: Vec<std::path::PathBuf> = BIN_DIRECTORIES
+        .iter()
+        .map(|directory| base.join(directory))
+        .collect();
+    // This machine: the user's whole PATH and the per-user bin directories, as `run` sees them
+    // (a cargo in ~/.cargo/bin is a cargo for the plan too).
+    if base == std::path::Path::new("/") {
+        if let Some(path) = std::env::var_os("PATH") {
+            directories.extend(std::env::split_paths(&path));
+        }
+        if let Some(home) = std::env::var_os("HOME") {
+            for directory in [".cargo/bin", ".local/bin"] {
+                directories.push(std::path::PathBuf::from(&home).join(directory));
+            }
+        }
+    }
     for tool in FACT_TOOLS {
-        if BIN_DIRECTORIES
+        if directories
             .iter()
-            .any(|directory| base.join(directory).join(tool).exists())
+            .any(|directory| directory.join(tool).exists())
         {
             text.push_str(&format!("has={tool}\n"));
         }

@@ -506,6 +506,25 @@ impl Terminal {
                 deleted,
                 bytes,
                 summary,
+                highlights,
+            } if !highlights.is_empty() => {
+                self.line(format!(
+                    "{} {added} added, {modified} modified, {deleted} deleted ({})",
+                    bold.apply_to("changes"),
+                    human_bytes(*bytes)
+                ));
+                for highlight in highlights {
+                    self.line(format!("    {highlight}"));
+                }
+                let _ = summary;
+            }
+            Event::Delta {
+                added,
+                modified,
+                deleted,
+                bytes,
+                summary,
+                ..
             } => {
                 self.line(format!(
                     "{} {added} added, {modified} modified, {deleted} deleted ({})",
@@ -553,9 +572,10 @@ impl Terminal {
                 self.clear_spinner();
                 let seconds = *duration_ms as f64 / 1000.0;
                 let headline = match outcome {
-                    Outcome::Installed | Outcome::Verified | Outcome::Planned => {
-                        good.apply_to(format!("{outcome:?}").to_lowercase())
-                    }
+                    Outcome::Installed
+                    | Outcome::Verified
+                    | Outcome::Planned
+                    | Outcome::Uninstalled => good.apply_to(format!("{outcome:?}").to_lowercase()),
                     _ => bad.apply_to(format!("{outcome:?}").to_lowercase()),
                 };
                 let route = route

@@ -242,8 +242,9 @@ fn on_the_host_an_ask_without_yes_refuses_the_whole_plan_before_anything_runs() 
 
 #[test]
 fn on_the_host_an_allowed_plan_runs_and_verifies() {
-    // Every command stays inside this test's temp dir.
-    let work = tempfile::tempdir().expect("temp dir");
+    // Every command stays inside this test's temp dir, under /var/tmp: the rehearsal before
+    // the apply sees it there (a sandbox gets a fresh /tmp).
+    let work = tempfile::tempdir_in("/var/tmp").expect("temp dir");
     let marker = work.path().join("applied");
     let step = format!("touch {}", marker.display());
     let check = format!("test -f {}", marker.display());

@@ -355,3 +355,33 @@ fn bad_usage_exits_2() {
     );
     assert!(output.stderr.contains("hint:") || output.stderr.contains("no such directory"));
 }
+
+#[test]
+fn plan_finds_tools_in_the_users_cargo_and_local_bin_directories_as_run_does() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let bin = home.path().join(".cargo/bin");
+    std::fs::create_dir_all(&bin).expect("mkdir");
+    let cargo = bin.join("cargo");
+    std::fs::write(&cargo, "#!/bin/sh\necho cargo 1.95.0\n").expect("write");
+    std::fs::set_permissions(&cargo, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    let without = common::run_expecting(
+        common::agent_install()
+            .args(["plan", "fd"])
+            .env("PATH", "/usr/bin:/bin")
+            .env("HOME", "/nonexistent-home"),
+        0,
+    );
+    let with = common::run_expecting(
+        common::agent_install()
+            .args(["plan", "fd"])
+            .env("PATH", "/usr/bin:/bin")
+            .env("HOME", home.path()),
+        0,
+    );
+    if without.stdout.contains("cargo — needs cargo") {
+        assert!(with.stdout.contains("cargo — runnable"), "{}", with.stdout);
+    } else {
+        eprintln!("skipped: this machine has cargo in /usr/bin");
+    }
+}

@@ -25,8 +25,10 @@ use super::run::{load_policy, parse_duration, spawn_signal_watcher, write_report
 use crate::cli::ApplyArgs;
 use crate::event::{Event, Outcome, PlanSource};
 use crate::plan::cache::{MachineMatch, compare};
-use crate::plan::{Plan, PlanError};
+use crate::plan::{Plan, PlanError, PlanStep};
 use crate::policy::{Interaction, Target};
+use crate::record::Store;
+use crate::record::capture::Recorder;
 use crate::replay::{self, ReplayEnding, ReplayOptions};
 use crate::sandbox::{self, Backend};
 use crate::ui::Outputs;
@@ -194,6 +196,97 @@ pub async fn run(args: ApplyArgs) -> Result<ExitStatus, Error> {
     let interrupted = Arc::new(AtomicBool::new(false));
     let watcher = spawn_signal_watcher(Arc::clone(&interrupted))?;
     let target_name = if on_host { "host" } else { "sandbox" };
+    // On this machine the plan is rehearsed first: a plan that fails there is not applied
+    // (unless --exact), and the rehearsal's delta is the file list of the install record.
+    let mut rehearsal_delta = None;
+    if on_host {
+        let mut rehearsal = config.clone();
+        rehearsal.backend = Backend::Overlay;
+        let rehearsed = tokio::task::block_in_place(|| {
+            rehearse_before_apply(rehearsal, &steps, &plan.verification, &interrupted)
+        });
+        match rehearsed {
+            Ok(Rehearsed {
+                delta,
+                packages,
+                failure: None,
+            }) => {
+                if let Some(delta) = &delta {
+                    emit_delta(&mut outputs, delta, &packages);
+                }
+                rehearsal_delta = delta;
+            }
+            Ok(Rehearsed {
+                failure: Some((outcome, reason)),
+                ..
+            }) if !args.exact => {
+                watcher.abort();
+                let hint = if plan.verified {
+                    "this machine differs from the one the plan was made on".to_string()
+                } else {
+                    format!(
+                        "the plan was never rehearsed (a dry-run plan); make one that was, with repairs, by `agent-install run {} --plan-out FILE`",
+                        plan.doc.source
+                    )
+                };
+                let status = finish(
+                    &mut outputs,
+                    outcome,
+                    format!(
+                        "not applied: in a rehearsal on a sandbox of this machine, {reason}; nothing was changed here ({hint}; --exact applies it as written anyway)"
+                    ),
+                );
+                write_report_to(args.report.as_deref(), outputs)?;
+                return Ok(status);
+            }
+            Ok(Rehearsed {
+                failure: Some((_, reason)),
+                ..
+            }) => outputs.emit(Event::Warning {
+                message: format!(
+                    "in a rehearsal on a sandbox of this machine, {reason}; applying as written (--exact)"
+                ),
+            }),
+            Err(crate::sandbox::SandboxError::Interrupted) => {
+                watcher.abort();
+                let status = emit_sandbox_failure(
+                    &mut outputs,
+                    &crate::sandbox::SandboxError::Interrupted,
+                    route.clone(),
+                    started,
+                );
+                write_report_to(args.report.as_deref(), outputs)?;
+                return Ok(status);
+            }
+            Err(error) => outputs.emit(Event::Warning {
+                message: format!(
+                    "could not rehearse the plan first ({error}); applying as written, and the install record lists packages but not files"
+                ),
+            }),
+        }
+    }
+    let recorder = if on_host {
+        match tokio::task::block_in_place(|| {
+            Recorder::begin(
+                &Store::default_location(),
+                &plan,
+                "apply",
+                rehearsal_delta.as_ref(),
+                std::path::Path::new("/"),
+            )
+        }) {
+            Ok(recorder) => Some(recorder),
+            Err(error) => {
+                watcher.abort();
+                return Err(Error::Other(anyhow::anyhow!(
+                    "not applied: the install record could not be written ({error}); set {} to a writable directory",
+                    crate::record::STATE_DIR_VARIABLE
+                )));
+            }
+        }
+    } else {
+        None
+    };
     let opened = tokio::task::block_in_place(|| sandbox::open(config));
     let mut session = match opened {
         Ok(session) => session,
@@ -209,13 +302,50 @@ pub async fn run(args: ApplyArgs) -> Result<ExitStatus, Error> {
         interrupted: Some(Arc::clone(&interrupted)),
         ..ReplayOptions::new(target_name)
     };
+    let mut version = None;
     let replayed = tokio::task::block_in_place(|| {
-        replay::replay(&approved, session.as_mut(), &replay_options, &mut |event| {
-            outputs.emit(event)
-        })
+        replay::replay(
+            &approved,
+            session.as_mut(),
+            &replay_options,
+            &mut |event| {
+                if let Event::Verification {
+                    passed: true,
+                    detail,
+                    ..
+                } = &event
+                    && version.is_none()
+                {
+                    version = crate::record::capture::version_from(detail);
+                }
+                outputs.emit(event)
+            },
+        )
     });
     let discarded = tokio::task::block_in_place(|| session.discard());
     watcher.abort();
+    let verified = matches!(
+        replayed,
+        Ok(replay::Replayed {
+            ending: ReplayEnding::Verified,
+            ..
+        })
+    );
+    let recorded_as = match recorder
+        .map(|recorder| tokio::task::block_in_place(|| recorder.finish(verified, version)))
+    {
+        Some(Ok(record)) => format!(
+            "; recorded as {} (`agent-install show {}`, `agent-install uninstall {}`)",
+            record.id, record.name, record.name
+        ),
+        Some(Err(error)) => {
+            outputs.emit(Event::Warning {
+                message: format!("the install record could not be completed: {error}"),
+            });
+            String::new()
+        }
+        None => String::new(),
+    };
     if let Err(error) = discarded {
         outputs.emit(Event::Warning {
             message: format!("could not clean up the sandbox: {error}"),
@@ -233,7 +363,7 @@ pub async fn run(args: ApplyArgs) -> Result<ExitStatus, Error> {
                 ReplayEnding::Verified if on_host => finish(
                     &mut outputs,
                     Outcome::Installed,
-                    format!("applied and verified on this machine; {counts}"),
+                    format!("applied and verified on this machine; {counts}{recorded_as}"),
                 ),
                 ReplayEnding::Verified => finish(
                     &mut outputs,
@@ -274,6 +404,89 @@ pub async fn run(args: ApplyArgs) -> Result<ExitStatus, Error> {
     };
     write_report_to(args.report.as_deref(), outputs)?;
     Ok(status)
+}
+
+/// What the rehearsal before an apply found.
+struct Rehearsed {
+    delta: Option<crate::sandbox::Delta>,
+    packages: Vec<crate::record::PackageChange>,
+    /// When the plan failed there: the outcome and why.
+    failure: Option<(Outcome, String)>,
+}
+
+/// Rehearses the steps and the verification in a fresh sandbox (its events are not shown:
+/// the apply's are).
+fn rehearse_before_apply(
+    config: crate::sandbox::SandboxConfig,
+    steps: &[PlanStep],
+    verification: &[String],
+    interrupted: &Arc<AtomicBool>,
+) -> Result<Rehearsed, crate::sandbox::SandboxError> {
+    let base = config.base.clone();
+    let mut session = sandbox::open(config)?;
+    let options = ReplayOptions {
+        reason: "rehearsal before the apply".to_string(),
+        interrupted: Some(Arc::clone(interrupted)),
+        ..ReplayOptions::new("sandbox")
+    };
+    let replayed = replay::replay(steps, verification, session.as_mut(), &options, &mut |_| {});
+    let result = match replayed {
+        Ok(replayed) => {
+            let failure = match replayed.ending {
+                ReplayEnding::Verified => None,
+                ReplayEnding::StepFailed { index, outcome } => Some((
+                    Outcome::NoRoute,
+                    format!("step {} `{}` {outcome}", index + 1, steps[index].command),
+                )),
+                ReplayEnding::VerificationFailed { failures } => Some((
+                    Outcome::VerificationFailed,
+                    format!(
+                        "the verification failed: `{}`",
+                        failures
+                            .iter()
+                            .map(|failure| failure.command.as_str())
+                            .collect::<Vec<_>>()
+                            .join("`, `")
+                    ),
+                )),
+            };
+            let delta = session.delta().ok();
+            let packages = delta
+                .as_ref()
+                .map(|delta| {
+                    crate::record::summary::rehearsal_packages(delta, &base, session.as_mut())
+                })
+                .unwrap_or_default();
+            Ok(Rehearsed {
+                delta,
+                packages,
+                failure,
+            })
+        }
+        Err(error) => Err(error),
+    };
+    let _ = session.discard();
+    result
+}
+
+/// The rehearsal's changes, summarised for a reader (`record::summary`).
+fn emit_delta(
+    outputs: &mut Outputs,
+    delta: &crate::sandbox::Delta,
+    packages: &[crate::record::PackageChange],
+) {
+    let (added, modified, deleted) = delta.counts();
+    outputs.emit(Event::Delta {
+        added,
+        modified,
+        deleted,
+        bytes: delta.visible().map(|change| change.entry.size).sum(),
+        summary: delta
+            .visible()
+            .map(|change| format!("{} {}", change.kind.marker(), change.path))
+            .collect(),
+        highlights: crate::record::summary::describe(delta, packages),
+    });
 }
 
 /// Ends the run on a sandbox failure (or an interrupt) with the session's wording and hint.

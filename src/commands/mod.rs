@@ -4,6 +4,7 @@
 mod apply;
 mod doc;
 mod export;
+mod list;
 pub mod plan;
 mod probe;
 mod provision;
@@ -11,6 +12,8 @@ pub mod run;
 mod sandbox;
 mod search;
 mod settings;
+mod show;
+mod uninstall;
 
 use crate::cli::{Cli, Command, SandboxOptions};
 use crate::sandbox::{Backend, Network, Profile, SandboxConfig, rootfs};
@@ -41,6 +44,10 @@ pub fn run(mut cli: Cli, agent_given: bool) -> Result<ExitStatus, Error> {
             Command::Search(args) => search::run(args).await,
             Command::Config(args) => settings::run(args).await,
             Command::Completions(_) | Command::Man => Ok(ExitStatus::Success),
+            Command::List(args) => list::run(args),
+            Command::Show(args) => show::run(args),
+            Command::Uninstall(args) => uninstall::run(Some(args.name), args.removal).await,
+            Command::Undo(args) => uninstall::run(None, args.removal).await,
         }
     })
 }

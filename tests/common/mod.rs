@@ -35,7 +35,12 @@ pub fn agent_install() -> assert_cmd::Command {
         .env_remove("AGENT_INSTALL_LOG")
         // A plan kept by one test (or an earlier run of the suite) must not replace the agent
         // in another: the plan cache tests turn it back on with their own directory.
-        .env("AGENT_INSTALL_NO_CACHE", "1");
+        .env("AGENT_INSTALL_NO_CACHE", "1")
+        // An apply in a test must never add to this machine's own install records.
+        .env(
+            "AGENT_INSTALL_STATE_DIR",
+            std::env::temp_dir().join("agent-install-test-records"),
+        );
     command
 }
 

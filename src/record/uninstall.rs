@@ -1,0 +1,348 @@
+//! Planning an uninstall from a record: the package managers' own removal for what they
+//! installed, then the added files removed and the changed ones restored from their
+//! pre-images — but never a file that changed after the install (it is listed and left).
+//!
+//! The plan is a list of shell commands, so that it runs the same way in the sandbox
+//! rehearsal and on the target (`commands::uninstall` does both), and is shown as it is.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use super::capture::content_hash;
+use super::{InstallRecord, PackageChange, RecordState, Store, dpkg};
+use crate::sandbox::{ChangeKind, FileType};
+
+/// One command of an uninstall.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct UninstallStep {
+    pub command: String,
+    pub purpose: String,
+}
+
+/// Something the uninstall does not take back, and why.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Left {
+    pub what: String,
+    pub reason: String,
+}
+
+/// What taking one install back means on this machine now.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct UninstallPlan {
+    pub steps: Vec<UninstallStep>,
+    pub left: Vec<Left>,
+    /// The product's checks: each must fail afterwards.
+    pub gone_checks: Vec<String>,
+    /// The other installs' checks: each must still pass afterwards.
+    pub neighbour_checks: Vec<(String, String)>,
+}
+
+/// Plans taking `record` back on the root filesystem `root`, given the other active records.
+pub fn plan(
+    record: &InstallRecord,
+    store: &Store,
+    root: &Path,
+    others: &[InstallRecord],
+) -> UninstallPlan {
+    let mut plan = UninstallPlan {
+        gone_checks: record.plan.verification.clone(),
+        neighbour_checks: others
+            .iter()
+            .filter(|other| other.id != record.id && other.state == RecordState::Installed)
+            .flat_map(|other| {
+                other
+                    .plan
+                    .verification
+                    .iter()
+                    .map(|check| (other.name.clone(), check.clone()))
+            })
+            .collect(),
+        ..UninstallPlan::default()
+    };
+    let changed_since = |path: &str, recorded: &Option<String>| -> Option<bool> {
+        let now = content_hash(&root.join(path.trim_start_matches('/')));
+        match (recorded, now) {
+            (_, None) => None,
+            (Some(recorded), Some(now)) => Some(*recorded != now),
+            (None, Some(_)) => Some(true),
+        }
+    };
+
+    apt_steps(record, root, &mut plan, &changed_since);
+    for change in record
+        .packages
+        .iter()
+        .filter(|change| change.manager != "apt")
+    {
+        if change.change() != "added" {
+            continue;
+        }
+        let command = match change.manager.as_str() {
+            "npm" => format!("npm uninstall -g {}", quote(&change.name)),
+            "pipx" => format!("pipx uninstall {}", quote(&change.name)),
+            "cargo" => format!("cargo uninstall {}", quote(&change.name)),
+            // pip's files are plain added files: the file list takes them back.
+            _ => continue,
+        };
+        plan.steps.push(UninstallStep {
+            command,
+            purpose: format!("{} removes {}", change.manager, change.name),
+        });
+    }
+
+    let record_dir = store.record_dir(&record.id);
+    let mut directories = Vec::new();
+    for file in &record.files {
+        if file.managed_by.is_some() {
+            continue;
+        }
+        let path = file.path.as_str();
+        match (file.kind, file.file_type) {
+            (ChangeKind::Added, FileType::Directory) => directories.push(path),
+            (ChangeKind::Added, _) => match changed_since(path, &file.sha256) {
+                None => {}
+                Some(false) => plan.steps.push(UninstallStep {
+                    command: format!("rm -f -- {}", quote(path)),
+                    purpose: format!("remove {path}, added by the install"),
+                }),
+                Some(true) => plan.left.push(Left {
+                    what: path.to_string(),
+                    reason: "changed after the install; left as it is".to_string(),
+                }),
+            },
+            (ChangeKind::Modified, FileType::Directory) => {}
+            (ChangeKind::Modified, _) => {
+                let Some(pre_image) = &file.pre_image else {
+                    continue;
+                };
+                match changed_since(path, &file.sha256) {
+                    Some(false) => plan.steps.push(restore(&record_dir, pre_image, path)),
+                    Some(true) => plan.left.push(Left {
+                        what: path.to_string(),
+                        reason: "changed after the install; not restored".to_string(),
+                    }),
+                    None => plan.left.push(Left {
+                        what: path.to_string(),
+                        reason: "removed after the install; not restored".to_string(),
+                    }),
+                }
+            }
+            (ChangeKind::Deleted, _) => {
+                let Some(pre_image) = &file.pre_image else {
+                    continue;
+                };
+                if std::fs::symlink_metadata(root.join(path.trim_start_matches('/'))).is_ok() {
+                    plan.left.push(Left {
+                        what: path.to_string(),
+                        reason: "created again after the install; not restored".to_string(),
+                    });
+                } else {
+                    plan.steps.push(restore(&record_dir, pre_image, path));
+                }
+            }
+        }
+    }
+    // Deepest first, so that a directory is empty by the time its parent is tried; one that
+    // holds files somebody else put there stays.
+    directories.sort_by_key(|path| std::cmp::Reverse(path.matches('/').count()));
+    if !directories.is_empty() {
+        let quoted: Vec<String> = directories.iter().map(|path| quote(path)).collect();
+        plan.steps.push(UninstallStep {
+            command: format!(
+                "for d in {}; do rmdir -- \"$d\" 2>/dev/null || true; done",
+                quoted.join(" ")
+            ),
+            purpose: format!(
+                "remove the {} director{} the install created, where empty",
+                directories.len(),
+                if directories.len() == 1 { "y" } else { "ies" }
+            ),
+        });
+    }
+    plan
+}
+
+/// `apt-get purge` of the packages this install added that are still at the version it
+/// installed and that nothing installed since depends on; upgrades and removals are listed.
+fn apt_steps(
+    record: &InstallRecord,
+    root: &Path,
+    plan: &mut UninstallPlan,
+    changed_since: &dyn Fn(&str, &Option<String>) -> Option<bool>,
+) {
+    let apt: Vec<&PackageChange> = record
+        .packages
+        .iter()
+        .filter(|change| change.manager == "apt")
+        .collect();
+    if apt.is_empty() {
+        return;
+    }
+    let installed = dpkg::installed(root).unwrap_or_default();
+    let mut removable = Vec::new();
+    for change in &apt {
+        match change.change() {
+            "added" => {
+                let now = installed.get(&change.name);
+                if now.is_none() {
+                    continue;
+                }
+                if now != change.after.as_ref() {
+                    plan.left.push(Left {
+                        what: format!("apt package {}", change.name),
+                        reason: format!(
+                            "now at {}, not the {} this install put there; left",
+                            now.map(String::as_str).unwrap_or("?"),
+                            change.after.as_deref().unwrap_or("?")
+                        ),
+                    });
+                    continue;
+                }
+                removable.push(change.name.clone());
+            }
+            "upgraded" => plan.left.push(Left {
+                what: format!("apt package {}", change.describe()),
+                reason: format!(
+                    "an upgrade is not taken back; `apt-get install {}={}` would downgrade it",
+                    change.name,
+                    change.before.as_deref().unwrap_or("?")
+                ),
+            }),
+            _ => plan.left.push(Left {
+                what: format!("apt package {}", change.describe()),
+                reason: format!(
+                    "the install removed it; `apt-get install {}` brings it back",
+                    change.name
+                ),
+            }),
+        }
+    }
+    if removable.is_empty() {
+        return;
+    }
+    // Packages installed since that need one of ours keep it (apt would remove them too).
+    let ours: BTreeSet<&str> = removable.iter().map(String::as_str).collect();
+    let needed_by = reverse_dependencies(root, &ours);
+    let mut kept = BTreeMap::new();
+    for (package, dependents) in &needed_by {
+        kept.insert(package.clone(), dependents.clone());
+    }
+    removable.retain(|name| !kept.contains_key(name));
+    for (package, dependents) in kept {
+        plan.left.push(Left {
+            what: format!("apt package {package}"),
+            reason: format!(
+                "needed by {} (installed since); left",
+                dependents.join(", ")
+            ),
+        });
+    }
+    if removable.is_empty() {
+        return;
+    }
+    // A configuration file somebody edited since is kept: `remove` instead of `purge`.
+    let edited: Vec<&str> = record
+        .files
+        .iter()
+        .filter(|file| file.managed_by.as_deref() == Some("apt"))
+        .filter(|file| file.kind == ChangeKind::Added && file.path.starts_with("/etc/"))
+        .filter(|file| changed_since(&file.path, &file.sha256) == Some(true))
+        .map(|file| file.path.as_str())
+        .collect();
+    let action = if edited.is_empty() { "purge" } else { "remove" };
+    for path in edited {
+        plan.left.push(Left {
+            what: path.to_string(),
+            reason:
+                "a configuration file changed after the install; kept (apt-get remove, not purge)"
+                    .to_string(),
+        });
+    }
+    plan.steps.push(UninstallStep {
+        command: format!(
+            "DEBIAN_FRONTEND=noninteractive apt-get {action} -y --no-auto-remove {}",
+            removable.join(" ")
+        ),
+        purpose: format!(
+            "apt removes the package(s) this install added: {}",
+            removable.join(", ")
+        ),
+    });
+}
+
+/// For each of `ours`, the installed packages outside `ours` whose `Depends` or
+/// `Pre-Depends` name it.
+fn reverse_dependencies(root: &Path, ours: &BTreeSet<&str>) -> BTreeMap<String, Vec<String>> {
+    let mut found: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let Ok(text) = std::fs::read_to_string(root.join(dpkg::STATUS)) else {
+        return found;
+    };
+    for paragraph in text.split("\n\n") {
+        let mut name = None;
+        let mut installed = false;
+        let mut depends = Vec::new();
+        for line in paragraph.lines() {
+            if let Some(value) = line.strip_prefix("Package: ") {
+                name = Some(value.trim().to_string());
+            } else if let Some(value) = line.strip_prefix("Status: ") {
+                installed = value.ends_with(" installed");
+            } else if let Some(value) = line
+                .strip_prefix("Depends: ")
+                .or_else(|| line.strip_prefix("Pre-Depends: "))
+            {
+                depends.extend(value.split([',', '|']).filter_map(|item| {
+                    item.split_whitespace()
+                        .next()
+                        .map(|dependency| dependency.split(':').next().unwrap_or(dependency))
+                        .map(str::to_string)
+                }));
+            }
+        }
+        let Some(name) = name else { continue };
+        if !installed || ours.contains(name.as_str()) {
+            continue;
+        }
+        for dependency in depends {
+            if ours.contains(dependency.as_str()) {
+                found.entry(dependency).or_default().push(name.clone());
+            }
+        }
+    }
+    found
+}
+
+fn restore(record_dir: &Path, pre_image: &str, path: &str) -> UninstallStep {
+    let kept = record_dir.join(pre_image);
+    UninstallStep {
+        command: format!(
+            "rm -f -- {target} && cp -a -- {kept} {target}",
+            target = quote(path),
+            kept = quote(&kept.to_string_lossy())
+        ),
+        purpose: format!("restore {path} as it was before the install"),
+    }
+}
+
+/// Single-quotes a word for the shell.
+pub fn quote(word: &str) -> String {
+    if !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+:@=,".contains(c))
+    {
+        return word.to_string();
+    }
+    format!("'{}'", word.replace('\'', r"'\''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting_keeps_plain_paths_and_escapes_the_rest() {
+        assert_eq!(quote("/usr/local/bin/widget"), "/usr/local/bin/widget");
+        assert_eq!(quote("/opt/my app/it's"), r"'/opt/my app/it'\''s'");
+        assert_eq!(quote(""), "''");
+    }
+}
