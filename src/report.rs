@@ -207,12 +207,10 @@ impl ReportBuilder {
                 })
             }
             Event::Warning { message } => self.warnings.push(message.clone()),
-            Event::CheckSetAside { command, reason } => self
-                .checks_set_aside
-                .push(SetAside {
-                    command: command.clone(),
-                    reason: reason.clone(),
-                }),
+            Event::CheckSetAside { command, reason } => self.checks_set_aside.push(SetAside {
+                command: command.clone(),
+                reason: reason.clone(),
+            }),
             Event::AgentUsage { cost_usd, .. } => self.agent.cost_usd = *cost_usd,
             Event::Finished {
                 outcome,

@@ -1181,23 +1181,18 @@ impl Loop<'_> {
         let outputs = &mut *self.outputs;
         let mut version = None;
         let replayed = tokio::task::block_in_place(|| {
-            replay::replay(
-                &approved,
-                target.as_mut(),
-                &options,
-                &mut |event| {
-                    if let Event::Verification {
-                        passed: true,
-                        detail,
-                        ..
-                    } = &event
-                        && version.is_none()
-                    {
-                        version = record::capture::version_from(detail);
-                    }
-                    outputs.emit(event)
-                },
-            )
+            replay::replay(&approved, target.as_mut(), &options, &mut |event| {
+                if let Event::Verification {
+                    passed: true,
+                    detail,
+                    ..
+                } = &event
+                    && version.is_none()
+                {
+                    version = record::capture::version_from(detail);
+                }
+                outputs.emit(event)
+            })
         });
         let _ = tokio::task::block_in_place(|| target.discard());
         let verified = matches!(
@@ -1321,7 +1316,12 @@ pub fn verification_commands(doc: &Doc, extra: &[String]) -> Vec<String> {
         .verification
         .iter()
         .map(|check| check.origin)
-        .filter(|origin| matches!(origin, VerificationOrigin::FrontMatter | VerificationOrigin::DoneWhen))
+        .filter(|origin| {
+            matches!(
+                origin,
+                VerificationOrigin::FrontMatter | VerificationOrigin::DoneWhen
+            )
+        })
         .min();
     let mut commands: Vec<String> = match written {
         Some(origin) => doc
@@ -1335,7 +1335,8 @@ pub fn verification_commands(doc: &Doc, extra: &[String]) -> Vec<String> {
             .iter()
             .filter(|check| crate::doc::is_version_check(&check.command))
             .filter(|check| {
-                crate::doc::check_program(&check.command).is_some_and(|program| !program.contains('/'))
+                crate::doc::check_program(&check.command)
+                    .is_some_and(|program| !program.contains('/'))
             })
             .take(3)
             .map(|check| check.command.clone())

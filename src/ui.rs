@@ -546,9 +546,9 @@ impl Terminal {
             Event::Warning { message } => {
                 self.line(format!("{} {message}", bad.apply_to("warning:")))
             }
-            Event::CheckSetAside { command, reason } => {
-                self.line(format!("  not a check of this install: {command} ({reason})"))
-            }
+            Event::CheckSetAside { command, reason } => self.line(format!(
+                "  not a check of this install: {command} ({reason})"
+            )),
             Event::AgentUsage {
                 calls,
                 tokens,

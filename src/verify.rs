@@ -172,7 +172,12 @@ pub fn select(doc: &Doc, extra: &[String], provided: &[Executable]) -> Selection
         .verification
         .iter()
         .map(|check| check.origin)
-        .filter(|origin| matches!(origin, VerificationOrigin::FrontMatter | VerificationOrigin::DoneWhen))
+        .filter(|origin| {
+            matches!(
+                origin,
+                VerificationOrigin::FrontMatter | VerificationOrigin::DoneWhen
+            )
+        })
         .min();
     if let Some(origin) = strongest {
         selection.checks.extend(
@@ -185,9 +190,10 @@ pub fn select(doc: &Doc, extra: &[String], provided: &[Executable]) -> Selection
         let mut programs = BTreeSet::new();
         for check in &doc.verification {
             if !crate::doc::is_version_check(&check.command) {
-                selection
-                    .set_aside
-                    .push((check.command.clone(), "a usage example, not a check".to_string()));
+                selection.set_aside.push((
+                    check.command.clone(),
+                    "a usage example, not a check".to_string(),
+                ));
             } else if !binds(&check.command) {
                 selection.set_aside.push((
                     check.command.clone(),
@@ -335,7 +341,11 @@ mod tests {
             path: path.to_string(),
             kind: ChangeKind::Added,
             entry: EntryInfo {
-                file_type: if target.is_some() { FileType::Symlink } else { FileType::File },
+                file_type: if target.is_some() {
+                    FileType::Symlink
+                } else {
+                    FileType::File
+                },
                 mode: 0o755,
                 size: 1,
                 uid: 0,
@@ -347,8 +357,14 @@ mod tests {
         };
         let delta = Delta {
             changes: vec![
-                change("/root/.local/bin/gz", Some("/root/.local/share/pipx/venvs/gizmo/bin/gz")),
-                change("/usr/local/bin/gzjs", Some("../lib/node_modules/@acme/gizmo/cli.js")),
+                change(
+                    "/root/.local/bin/gz",
+                    Some("/root/.local/share/pipx/venvs/gizmo/bin/gz"),
+                ),
+                change(
+                    "/usr/local/bin/gzjs",
+                    Some("../lib/node_modules/@acme/gizmo/cli.js"),
+                ),
                 change("/usr/local/bin/$(curl x)", None),
                 change("/root/.local/share/pipx/venvs/gizmo/bin/python", None),
             ],

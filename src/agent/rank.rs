@@ -12,8 +12,7 @@
 //! 3. building from source.
 
 use crate::doc::{
-    Command, CommandSource, Doc, Location, Platform, Risk, RiskLevel, Route, RouteKind, Shell,
-    Step,
+    Command, CommandSource, Doc, Location, Platform, Risk, RiskLevel, Route, RouteKind, Shell, Step,
 };
 
 use super::packages::{Family, package_for};
@@ -154,9 +153,7 @@ fn outside_routes(doc: &Doc, facts: &Facts) -> Vec<Route> {
         &format!("the PyPI package {first} through pipx"),
         vec![
             format!("PIPX_HOME=/opt/pipx PIPX_BIN_DIR=/usr/local/bin pipx install {first}"),
-            format!(
-                "grep -rqiF --include=METADATA '{repository}' /opt/pipx/venvs/{first}/lib"
-            ),
+            format!("grep -rqiF --include=METADATA '{repository}' /opt/pipx/venvs/{first}/lib"),
         ],
         vec!["pipx".to_string()],
         RiskLevel::LanguagePackage,
@@ -266,7 +263,11 @@ fn assess(route: &Route, platform: Platform, facts: &Facts) -> Result<(u8, Strin
         }
         to_install.push(tool.as_str());
     }
-    if let Some(origin) = route.steps.iter().find_map(|step| unreachable_origin(&step.command.text, facts)) {
+    if let Some(origin) = route
+        .steps
+        .iter()
+        .find_map(|step| unreachable_origin(&step.command.text, facts))
+    {
         return Err(format!(
             "downloads from {origin}, which gave no answer from this machine"
         ));

@@ -25,7 +25,7 @@ use super::run::{load_policy, parse_duration, spawn_signal_watcher, write_report
 use crate::cli::ApplyArgs;
 use crate::event::{Event, Outcome, PlanSource};
 use crate::plan::cache::{MachineMatch, compare};
-use crate::plan::{Plan, PlanError, PlanStep};
+use crate::plan::{Plan, PlanError};
 use crate::policy::{Interaction, Target};
 use crate::record::Store;
 use crate::record::capture::Recorder;
@@ -203,7 +203,7 @@ pub async fn run(args: ApplyArgs) -> Result<ExitStatus, Error> {
         let mut rehearsal = config.clone();
         rehearsal.backend = Backend::Overlay;
         let rehearsed = tokio::task::block_in_place(|| {
-            rehearse_before_apply(rehearsal, &steps, &plan.verification, &interrupted)
+            rehearse_before_apply(rehearsal, &approved, &interrupted)
         });
         match rehearsed {
             Ok(Rehearsed {
@@ -304,23 +304,18 @@ pub async fn run(args: ApplyArgs) -> Result<ExitStatus, Error> {
     };
     let mut version = None;
     let replayed = tokio::task::block_in_place(|| {
-        replay::replay(
-            &approved,
-            session.as_mut(),
-            &replay_options,
-            &mut |event| {
-                if let Event::Verification {
-                    passed: true,
-                    detail,
-                    ..
-                } = &event
-                    && version.is_none()
-                {
-                    version = crate::record::capture::version_from(detail);
-                }
-                outputs.emit(event)
-            },
-        )
+        replay::replay(&approved, session.as_mut(), &replay_options, &mut |event| {
+            if let Event::Verification {
+                passed: true,
+                detail,
+                ..
+            } = &event
+                && version.is_none()
+            {
+                version = crate::record::capture::version_from(detail);
+            }
+            outputs.emit(event)
+        })
     });
     let discarded = tokio::task::block_in_place(|| session.discard());
     watcher.abort();
@@ -418,8 +413,7 @@ struct Rehearsed {
 /// the apply's are).
 fn rehearse_before_apply(
     config: crate::sandbox::SandboxConfig,
-    steps: &[PlanStep],
-    verification: &[String],
+    approved: &replay::Approved,
     interrupted: &Arc<AtomicBool>,
 ) -> Result<Rehearsed, crate::sandbox::SandboxError> {
     let base = config.base.clone();
@@ -429,7 +423,8 @@ fn rehearse_before_apply(
         interrupted: Some(Arc::clone(interrupted)),
         ..ReplayOptions::new("sandbox")
     };
-    let replayed = replay::replay(steps, verification, session.as_mut(), &options, &mut |_| {});
+    let steps = approved.steps();
+    let replayed = replay::replay(approved, session.as_mut(), &options, &mut |_| {});
     let result = match replayed {
         Ok(replayed) => {
             let failure = match replayed.ending {

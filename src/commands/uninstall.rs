@@ -25,6 +25,7 @@ use super::run::{spawn_signal_watcher, write_report_to};
 use crate::cli::{RemovalArgs, SandboxOptions};
 use crate::event::{Event, Outcome};
 use crate::plan::PlanStep;
+use crate::policy::{Interaction, Policy, Target};
 use crate::record::uninstall::{self, UninstallPlan};
 use crate::record::{InstallRecord, RecordState, Store, summary};
 use crate::replay::{self, ReplayEnding, ReplayOptions};
@@ -106,8 +107,44 @@ pub async fn run(name: Option<String>, args: RemovalArgs) -> Result<ExitStatus, 
         env: Vec::new(),
     })?;
     config.base = root.to_path_buf();
+    // Every removal line and check passes the policy like an install's: the sandbox's verdicts
+    // for the rehearsal, the host's (with the consent below standing for "yes") for the apply.
+    let neighbour_checks: Vec<String> = removal
+        .neighbour_checks
+        .iter()
+        .map(|(_, check)| check.clone())
+        .collect();
+    let policy = Policy::default();
+    let consented = Interaction {
+        terminal: false,
+        yes: true,
+    };
+    let gated = replay::approve(
+        &steps,
+        &neighbour_checks,
+        &policy,
+        Target::Sandbox,
+        consented,
+    )
+    .and_then(|rehearsed| {
+        replay::approve(&steps, &neighbour_checks, &policy, Target::Host, consented)
+            .map(|here| (rehearsed, here))
+    });
+    let (rehearsed, approved) = match gated {
+        Ok(gated) => gated,
+        Err(message) => {
+            watcher.abort();
+            let status = finish(
+                &mut outputs,
+                Outcome::Refused,
+                format!("not uninstalled, nothing was run: {message}"),
+            );
+            write_report_to(args.report.as_deref(), outputs)?;
+            return Ok(status);
+        }
+    };
     let rehearsal = tokio::task::block_in_place(|| {
-        rehearse(config, &steps, &removal, &interrupted, &mut |event| {
+        rehearse(config, &rehearsed, &removal, &interrupted, &mut |event| {
             outputs.emit(event)
         })
     });
@@ -201,7 +238,7 @@ pub async fn run(name: Option<String>, args: RemovalArgs) -> Result<ExitStatus, 
         apply_here(
             &store,
             record.clone(),
-            &steps,
+            &approved,
             &removal,
             &interrupted,
             &mut |event| outputs.emit(event),
@@ -227,7 +264,7 @@ struct Rehearsal {
 
 fn rehearse(
     config: sandbox::SandboxConfig,
-    steps: &[PlanStep],
+    approved: &replay::Approved,
     removal: &UninstallPlan,
     interrupted: &Arc<AtomicBool>,
     emit: &mut dyn FnMut(Event),
@@ -235,7 +272,7 @@ fn rehearse(
     let mut session = sandbox::open(config)?;
     let result = run_removal(
         session.as_mut(),
-        steps,
+        approved,
         removal,
         "sandbox",
         interrupted,
@@ -255,7 +292,7 @@ fn rehearse(
 /// (must fail now) in `target`. `Some` says why the removal failed.
 fn run_removal(
     target: &mut dyn Sandbox,
-    steps: &[PlanStep],
+    approved: &replay::Approved,
     removal: &UninstallPlan,
     target_name: &str,
     interrupted: &Arc<AtomicBool>,
@@ -266,12 +303,8 @@ fn run_removal(
         interrupted: Some(Arc::clone(interrupted)),
         ..ReplayOptions::new(target_name)
     };
-    let neighbour_checks: Vec<String> = removal
-        .neighbour_checks
-        .iter()
-        .map(|(_, check)| check.clone())
-        .collect();
-    let replayed = replay::replay(steps, &neighbour_checks, target, &options, emit)?;
+    let steps = approved.steps();
+    let replayed = replay::replay(approved, target, &options, emit)?;
     match replayed.ending {
         ReplayEnding::Verified => {}
         ReplayEnding::StepFailed { index, outcome } => {
@@ -342,7 +375,7 @@ fn run_removal(
 fn apply_here(
     store: &Store,
     mut record: InstallRecord,
-    steps: &[PlanStep],
+    approved: &replay::Approved,
     removal: &UninstallPlan,
     interrupted: &Arc<AtomicBool>,
     emit: &mut dyn FnMut(Event),
@@ -357,7 +390,7 @@ fn apply_here(
         return Ok((Outcome::Error, format!("not uninstalled: {error}")));
     }
     let mut host = sandbox::open(sandbox::SandboxConfig::new(Backend::Host))?;
-    let result = run_removal(host.as_mut(), steps, removal, "host", interrupted, emit);
+    let result = run_removal(host.as_mut(), approved, removal, "host", interrupted, emit);
     let _ = host.discard();
     let failure = match result {
         Ok(failure) => failure,

@@ -665,7 +665,7 @@ pub(crate) fn package_name(argument: &str) -> Option<String> {
         None => ("", word),
     };
     let end = rest
-        .find(|c: char| matches!(c, '=' | '<' | '>' | '~' | '!' | '[' | '@' | ';' | ' ' | ':'))
+        .find(['=', '<', '>', '~', '!', '[', '@', ';', ' ', ':'])
         .unwrap_or(rest.len());
     let name = &rest[..end];
     let valid = !name.is_empty()
@@ -673,7 +673,10 @@ pub(crate) fn package_name(argument: &str) -> Option<String> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '+' | '/'))
         && (scope == "@" || !name.contains('/'))
-        && name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
+        && name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric());
     valid.then(|| format!("{scope}{}", name.to_ascii_lowercase()))
 }
 

@@ -143,7 +143,8 @@ fn yaml(lines: &[String]) -> Vec<String> {
         if body_indent <= key_indent {
             continue;
         }
-        while index < lines.len() && (is_blank(&lines[index]) || indent_of(&lines[index]) >= body_indent)
+        while index < lines.len()
+            && (is_blank(&lines[index]) || indent_of(&lines[index]) >= body_indent)
         {
             out[index] = dedent(&lines[index], body_indent);
             index += 1;
@@ -223,13 +224,11 @@ fn rst(lines: &[String]) -> Vec<String> {
                     for (offset, body) in lines[body_start..end].iter().enumerate() {
                         let trimmed = body.trim_start();
                         // Directive options (`:caption: ...`) come before the code.
-                        out[body_start + offset] = if trimmed.starts_with(':')
+                        let option = trimmed.starts_with(':')
                             && out[body_start..body_start + offset]
                                 .iter()
-                                .all(|line| line.is_empty())
-                        {
-                            String::new()
-                        } else if is_blank(body) {
+                                .all(|line| line.is_empty());
+                        out[body_start + offset] = if option || is_blank(body) {
                             String::new()
                         } else {
                             format!("{}{}", " ".repeat(indent), dedent(body, body_indent))
@@ -282,7 +281,11 @@ fn rst(lines: &[String]) -> Vec<String> {
                         out[line] = if is_blank(&lines[line]) {
                             String::new()
                         } else {
-                            format!("{}{}", " ".repeat(indent), dedent(&lines[line], body_indent))
+                            format!(
+                                "{}{}",
+                                " ".repeat(indent),
+                                dedent(&lines[line], body_indent)
+                            )
                         };
                     }
                     match last_blank(lines, first_blank + 1, end) {
@@ -328,14 +331,24 @@ fn body_extent(lines: &[String], start: usize, parent_indent: usize) -> (usize, 
     while end < lines.len() && is_blank(&lines[end]) {
         end += 1;
     }
-    (end.max(start), if body_indent == usize::MAX { parent_indent + 3 } else { body_indent })
+    (
+        end.max(start),
+        if body_indent == usize::MAX {
+            parent_indent + 3
+        } else {
+            body_indent
+        },
+    )
 }
 
 fn last_blank(lines: &[String], start: usize, end: usize) -> Option<usize> {
-    (start..end).rev().find(|&line| is_blank(&lines[line])).filter(|&line| {
-        // Only a blank line after the body's text can close it.
-        (start..line).any(|before| !is_blank(&lines[before]))
-    })
+    (start..end)
+        .rev()
+        .find(|&line| is_blank(&lines[line]))
+        .filter(|&line| {
+            // Only a blank line after the body's text can close it.
+            (start..line).any(|before| !is_blank(&lines[before]))
+        })
 }
 
 /// Blanks a directive's body (`.. image::` options, comments).
@@ -423,7 +436,8 @@ fn mkdocs(lines: &[String]) -> Vec<String> {
         let depth = open.len() * 4;
         let body = dedent(line, depth);
         if let Some(marker) = &fence {
-            if fence_of(&body).is_some() && body.trim_start().starts_with(marker.as_str())
+            if fence_of(&body).is_some()
+                && body.trim_start().starts_with(marker.as_str())
                 && found_only_fence(&body)
             {
                 fence = None;
@@ -519,8 +533,14 @@ fn hugo(lines: &[String]) -> Vec<String> {
                     .or_else(|| attributes.get("name"))
                     .cloned()
                     .unwrap_or_default();
-                let label = names.get(&id).cloned().unwrap_or_else(|| id.replace('-', " "));
-                out.push(format!("{} {label}", "#".repeat((heading_level + 1).min(6))));
+                let label = names
+                    .get(&id)
+                    .cloned()
+                    .unwrap_or_else(|| id.replace('-', " "));
+                out.push(format!(
+                    "{} {label}",
+                    "#".repeat((heading_level + 1).min(6))
+                ));
             }
             _ => out.push(String::new()),
         }
@@ -725,8 +745,14 @@ mod tests {
         let text = "## Install\n\n=== \"Linux\"\n\n    ```sh\n    gizmo-get install gizmo\n    ```\n\n!!! note\n\n    Restart your shell after this step.\n";
         let out = convert(text, Format::Markdown);
         assert!(out.contains("### Linux\n"), "{out}");
-        assert!(out.contains("\n```sh\ngizmo-get install gizmo\n```"), "{out}");
-        assert!(out.contains("\nRestart your shell after this step."), "{out}");
+        assert!(
+            out.contains("\n```sh\ngizmo-get install gizmo\n```"),
+            "{out}"
+        );
+        assert!(
+            out.contains("\nRestart your shell after this step."),
+            "{out}"
+        );
         assert!(!out.contains("    Restart"), "{out}");
     }
 
@@ -744,7 +770,10 @@ mod tests {
         let out = convert(text, Format::Rst);
         assert!(out.contains("# Gizmo"), "{out}");
         assert!(out.contains("## Linux"), "{out}");
-        assert!(out.contains("```console\n\n$ gizmo-get install gizmo\n```"), "{out}");
+        assert!(
+            out.contains("```console\n\n$ gizmo-get install gizmo\n```"),
+            "{out}"
+        );
         assert!(out.contains("Or run:\n```\ngizmo --selftest\n```"), "{out}");
         assert!(out.contains("Use `gizmo --help`."), "{out}");
     }
@@ -755,7 +784,10 @@ mod tests {
         let out = convert(text, Format::Yaml);
         assert!(out.starts_with("# Get gizmo\n"), "{out}");
         assert!(out.contains("\n### Linux\n"), "{out}");
-        assert!(out.contains("\nInstall with `gizmo-get install gizmo`."), "{out}");
+        assert!(
+            out.contains("\nInstall with `gizmo-get install gizmo`."),
+            "{out}"
+        );
         assert!(!out.contains("other"), "{out}");
     }
 

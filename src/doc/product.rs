@@ -33,7 +33,7 @@ impl Product {
     /// Whether `name` (a program or package name) is one of the product's names.
     pub fn is_named(&self, name: &str) -> bool {
         let lower = name.to_ascii_lowercase();
-        self.names.iter().any(|known| *known == lower)
+        self.names.contains(&lower)
     }
 }
 
@@ -100,7 +100,10 @@ pub(crate) fn identify(
             }
         }
     }
-    if let Some((package, _)) = counts.iter().max_by_key(|(name, count)| (**count, std::cmp::Reverse(name.len()))) {
+    if let Some((package, _)) = counts
+        .iter()
+        .max_by_key(|(name, count)| (**count, std::cmp::Reverse(name.len())))
+    {
         push(Some(package.clone()), &mut names);
     }
     // The repository the doc links to most often.
@@ -116,9 +119,7 @@ pub(crate) fn identify(
             push(Some(program.clone()), &mut names);
         }
     }
-    let repository = own_repository
-        .or(linked)
-        .map(|(url, _)| url);
+    let repository = own_repository.or(linked).map(|(url, _)| url);
     Product { names, repository }
 }
 
@@ -127,7 +128,10 @@ fn sanitize(name: &str) -> Option<String> {
     let lower = name.trim().to_ascii_lowercase();
     let valid = !lower.is_empty()
         && lower.len() <= 64
-        && lower.chars().next().is_some_and(|c| c.is_ascii_alphanumeric() || c == '@')
+        && lower
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '@')
         && lower
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '+' | '/' | '@'))
@@ -165,7 +169,9 @@ fn title_names(title: &str) -> Vec<String> {
             break;
         }
     }
-    for separator in [" on ", " for ", " in ", " with ", " via ", ":", " - ", " — ", " – ", ","] {
+    for separator in [
+        " on ", " for ", " in ", " with ", " via ", ":", " - ", " — ", " – ", ",",
+    ] {
         if let Some((head, _)) = text.split_once(separator) {
             text = head.trim().to_string();
         }
@@ -234,12 +240,18 @@ mod tests {
         assert!(product.is_named("gizmo-cli"), "{product:?}");
         assert!(product.is_named("gizmo"), "{product:?}");
         assert!(!product.is_named("curl"), "{product:?}");
-        assert_eq!(product.repository.as_deref(), Some("https://github.com/acme/gizmo"));
+        assert_eq!(
+            product.repository.as_deref(),
+            Some("https://github.com/acme/gizmo")
+        );
     }
 
     #[test]
     fn the_address_names_the_repository_first() {
-        let product = names("# Install\n", Some("https://raw.githubusercontent.com/acme/widget/main/README.md"));
+        let product = names(
+            "# Install\n",
+            Some("https://raw.githubusercontent.com/acme/widget/main/README.md"),
+        );
         assert_eq!(product.names.first().map(String::as_str), Some("widget"));
     }
 

@@ -111,7 +111,11 @@ pub async fn unreachable_origins(origins: &[String], timeout: Duration) -> Vec<S
         .timeout(timeout)
         .connect_timeout(timeout)
         .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("agent-install/", env!("CARGO_PKG_VERSION"), " (probe)"))
+        .user_agent(concat!(
+            "agent-install/",
+            env!("CARGO_PKG_VERSION"),
+            " (probe)"
+        ))
         .build()
     else {
         return Vec::new();
