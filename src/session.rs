@@ -270,7 +270,12 @@ impl Loop<'_> {
         if self.settings.rehearsal.backend != sandbox::Backend::DryRun
             && self.settings.rehearsal.network != sandbox::Network::Off
         {
-            let origins = download_origins(self.doc);
+            let (policy, target) = (&self.settings.policy, self.rehearsal_target());
+            // Only hosts of commands the policy would let run are asked: a denied line of a
+            // hostile doc must not make agent-install contact its host either.
+            let origins = download_origins(self.doc, |command| {
+                policy.check(command, target).decision != crate::policy::Decision::Deny
+            });
             self.unreachable =
                 crate::probe::unreachable_origins(&origins, REACHABILITY_TIMEOUT).await;
         }
@@ -819,7 +824,26 @@ impl Loop<'_> {
             .iter()
             .flat_map(|step| crate::doc::packages_installed_by(&step.command))
             .collect();
-        let candidates = verify::product_executables(self.doc, &route_packages, &provided);
+        let outside = self
+            .route
+            .as_deref()
+            .is_some_and(crate::agent::rank::is_outside_route);
+        let candidates = verify::product_executables(self.doc, &route_packages, &provided, outside);
+        if candidates.is_empty() && outside {
+            // A package of the product's name that installs other programs is a namesake, not
+            // the product: the route failed, nothing was installed that the doc meant.
+            let mut names: Vec<&str> = provided.iter().map(|exe| exe.name.as_str()).collect();
+            names.truncate(8);
+            return Ok(Err(vec![FailedCheck {
+                command: "(derived check)".to_string(),
+                exit_status: None,
+                output: format!(
+                    "the package installed {} but no program named like the product ({}): a namesake, not the product",
+                    names.join(", "),
+                    self.doc.product.names.join(", ")
+                ),
+            }]));
+        }
         if candidates.is_empty() {
             let mut names: Vec<&str> = provided.iter().map(|exe| exe.path.as_str()).collect();
             names.truncate(8);
@@ -934,6 +958,7 @@ impl Loop<'_> {
             facts_of_base(&self.settings.rehearsal.base)
         };
         facts.unreachable = self.unreachable.clone();
+        facts.dry_run = self.settings.rehearsal.backend == sandbox::Backend::DryRun;
         Ok(facts)
     }
 
@@ -1351,14 +1376,18 @@ pub fn verification_commands(doc: &Doc, extra: &[String]) -> Vec<String> {
 }
 
 /// The origins (`https://host/`) the doc's routes download from, at most a few dozen.
-fn download_origins(doc: &Doc) -> Vec<String> {
+fn download_origins(doc: &Doc, may_run: impl Fn(&str) -> bool) -> Vec<String> {
     static URL: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
         regex::Regex::new(r#"https?://[^\s'"<>)`]+"#)
             .unwrap_or_else(|error| unreachable!("static pattern: {error}"))
     });
     let mut origins: Vec<String> = Vec::new();
     for route in &doc.routes {
-        for step in &route.steps {
+        for step in route
+            .steps
+            .iter()
+            .filter(|step| may_run(&step.command.text))
+        {
             for found in URL.find_iter(&step.command.text) {
                 if let Some(origin) = crate::probe::origin_of(found.as_str())
                     && !origins.contains(&origin)

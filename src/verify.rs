@@ -158,7 +158,13 @@ pub struct Selection {
 /// `--verify` commands; the doc's other checks count only when they are version-style checks
 /// of a program the install provided.
 pub fn select(doc: &Doc, extra: &[String], provided: &[Executable]) -> Selection {
-    let names: BTreeSet<&str> = provided.iter().map(|exe| exe.name.as_str()).collect();
+    // A general tool the route brought in (npm, pipx, curl) proves nothing about the product,
+    // unless the product is that tool.
+    let names: BTreeSet<&str> = provided
+        .iter()
+        .map(|exe| exe.name.as_str())
+        .filter(|name| !crate::doc::is_known_tool(name) || doc.product.is_named(name))
+        .collect();
     let paths: BTreeSet<&str> = provided.iter().map(|exe| exe.path.as_str()).collect();
     let binds = |command: &str| -> bool {
         match crate::doc::check_program(command) {
@@ -215,10 +221,13 @@ pub fn select(doc: &Doc, extra: &[String], provided: &[Executable]) -> Selection
 
 /// The product's executables among `provided`, best first: a product name, then a package of
 /// the route or of the product that owns it.
+/// With `named_only`, only executables named like the product count (for routes from outside
+/// the doc, where a package of the product's name may be another program).
 pub fn product_executables<'a>(
     doc: &Doc,
     route_packages: &[String],
     provided: &'a [Executable],
+    named_only: bool,
 ) -> Vec<&'a Executable> {
     let product = &doc.product;
     let tied_package = |exe: &Executable| {
@@ -233,7 +242,7 @@ pub fn product_executables<'a>(
         .iter()
         .filter_map(|exe| {
             let named = product.is_named(&exe.name);
-            let tied = tied_package(exe);
+            let tied = tied_package(exe) && !named_only;
             match (named, tied) {
                 (true, true) => Some((0, exe)),
                 (true, false) => Some((1, exe)),
@@ -328,11 +337,32 @@ mod tests {
             exe("/usr/local/bin/gz", Some("gizmo-tools")),
             exe("/usr/bin/gizmo", None),
         ];
-        let found: Vec<&str> = product_executables(&doc, &["gizmo-tools".to_string()], &provided)
-            .iter()
-            .map(|exe| exe.name.as_str())
-            .collect();
-        assert_eq!(found, ["gizmo", "gz", "gizmocat"]);
+        let route_packages = ["gizmo-tools".to_string()];
+        let found = |named_only| -> Vec<String> {
+            product_executables(&doc, &route_packages, &provided, named_only)
+                .iter()
+                .map(|exe| exe.name.clone())
+                .collect()
+        };
+        assert_eq!(found(false), ["gizmo", "gz", "gizmocat"]);
+        // From outside the doc, a package of the product's name is no proof: only the name is.
+        assert_eq!(found(true), ["gizmo"]);
+    }
+
+    #[test]
+    fn tools_the_route_brought_in_prove_nothing_unless_they_are_the_product() {
+        let provided = [
+            exe("/usr/bin/npm", Some("npm")),
+            exe("/usr/local/bin/gizmo", None),
+        ];
+        let doc_checks = "# gizmo\n\n```sh\nnpm install -g gizmo\nnpm --version\n```\n";
+        let selection = select(&doc(doc_checks), &[], &provided[..1]);
+        assert!(selection.checks.is_empty(), "{:?}", selection.checks);
+        assert!(!selection.proves_install);
+        let npm_itself = doc("# npm\n\n```sh\napt install npm\nnpm --version\n```\n");
+        let selection = select(&npm_itself, &[], &provided[..1]);
+        assert_eq!(selection.checks, ["npm --version"]);
+        assert!(selection.proves_install);
     }
 
     #[test]

@@ -123,7 +123,7 @@ fn when_the_llm_gives_up_the_offline_agent_continues_with_its_next_route() {
         MODEL,
         vec![Step::Reply(openai_call(
             "give_up",
-            r#"{"reason": "the install script's host does not resolve; try the next route"}"#,
+            r#"{"reason": "the install script is not on the server; try the next route"}"#,
         ))],
     );
     // The install script pipes into a shell: "ask" by policy, hence --yes.
@@ -135,7 +135,7 @@ fn when_the_llm_gives_up_the_offline_agent_continues_with_its_next_route() {
     let abandoned = run.events("route_abandoned");
     assert_eq!(abandoned.len(), 1, "{context}");
     assert_eq!(abandoned[0]["route"], "script", "{context}");
-    assert!(fake.requests()[0].raw_body.contains("get.widget.invalid"));
+    assert!(fake.requests()[0].raw_body.contains("/install.sh | sh"));
     assert_clean_requests(&fake, &[KEY, SECRET]);
 }
 

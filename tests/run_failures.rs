@@ -1,10 +1,10 @@
 //! Docs that cannot work end with exit 4 (DESIGN §6) and a message that says why, quickly and
-//! cleanly: a doc without commands, and a doc whose only route is an install script from a
-//! host that does not resolve. Both on the Debian minbase rootfs.
+//! cleanly: a doc without commands, a doc whose only route is an install script from a host
+//! that does not resolve, and a script refused without --yes. All on the Debian minbase rootfs.
 
 mod common;
 
-use common::{fixture, install, is_root};
+use common::{FileServer, fixture, install, is_root, run_doc};
 
 #[test]
 fn a_doc_without_commands_exits_4_with_a_clear_message() {
@@ -36,13 +36,15 @@ fn a_doc_without_commands_exits_4_with_a_clear_message() {
 }
 
 #[test]
-fn an_install_script_from_an_unreachable_host_exits_4_and_says_so() {
+fn an_install_script_from_an_unreachable_host_is_skipped_without_running_and_exits_4() {
     if !is_root() {
         eprintln!("skipped: the overlay sandbox on a rootfs needs root");
         return;
     }
-    // A total budget well above what this needs (a few seconds: curl is installed first, the
-    // index refreshed once) turns a hang or a retry loop into a failure with its own message.
+    // The script's host does not resolve: the route is skipped before anything of it runs
+    // (one short check per host), and the distribution's package of the product, tried
+    // instead as a route from outside the doc, does not exist. A total budget well above what
+    // this needs turns a hang or a retry loop into a failure with its own message.
     let run = install(
         &fixture("run/unreachable-script.md"),
         &[
@@ -60,23 +62,33 @@ fn an_install_script_from_an_unreachable_host_exits_4_and_says_so() {
     assert_eq!(run.outcome(), "no_route", "{context}");
     let message = run.report["message"].as_str().unwrap_or_default();
     assert!(
-        message.contains("unreachable") && message.contains("Could not resolve host"),
+        message.contains("https://get.gizmo.invalid/") && message.contains("gave no answer"),
         "{context}"
     );
     assert!(!message.contains("budget"), "{context}");
-    // The script ran once curl was there, failed, and was rolled back; it was not retried
-    // again and again.
-    let script_runs = run
+    assert!(
+        !run.steps().iter().any(|step| step["command"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("install.sh")),
+        "the script never ran\n{context}"
+    );
+    // The route from outside the doc says so, and its unknown package is not refreshed for
+    // twice: the route's own refresh was enough.
+    let chosen = run.events("route_chosen");
+    assert_eq!(chosen.len(), 1, "{context}");
+    assert_eq!(chosen[0]["route"], "outside-system-package", "{context}");
+    let refreshes = run
         .steps()
         .iter()
         .filter(|step| {
             step["command"]
                 .as_str()
                 .unwrap_or_default()
-                .contains("get.gizmo.invalid/install.sh | sh")
+                .starts_with("apt-get update")
         })
         .count();
-    assert!((1..=2).contains(&script_runs), "{context}");
+    assert_eq!(refreshes, 1, "{context}");
     assert!(
         run.steps()
             .iter()
@@ -92,13 +104,13 @@ fn without_yes_an_install_script_is_refused_and_the_flag_is_named() {
         eprintln!("skipped: the overlay sandbox on a rootfs needs root");
         return;
     }
-    // No terminal and no --yes: "ask" means deny, and the message names --yes.
-    let run = install(
-        &fixture("run/unreachable-script.md"),
-        &["--base", "debian-bookworm", "--no-apply"],
-        &[],
-        4,
-    );
+    // No terminal and no --yes: "ask" means deny, and the message names --yes. The script's
+    // host answers (the test's server), so the route is not skipped as unreachable.
+    let served = tempfile::tempdir().expect("temp dir");
+    let server = FileServer::serve(served.path());
+    let docs = tempfile::tempdir().expect("temp dir");
+    let doc = run_doc("local-script.md", server.port(), docs.path());
+    let run = install(&doc, &["--base", "debian-bookworm", "--no-apply"], &[], 4);
     let context = run.describe();
     let denied: Vec<&serde_json::Value> = run
         .steps()

@@ -10,8 +10,7 @@ use std::collections::{HashSet, VecDeque};
 
 use crate::doc::{Doc, Shell};
 
-use super::packages::{Family, package_for};
-use super::rank::{Candidate, Skipped, rank};
+use super::rank::{Candidate, Skipped, rank, satisfied_prerequisite};
 use super::repair::{self, Facts, Failure, Fix};
 use super::{Action, ActionResult, Agent, Note, Proposal, ProposalFuture, Record, Turn};
 
@@ -39,6 +38,9 @@ struct State {
     failures: Vec<String>,
     /// How many history records were already processed.
     seen: usize,
+    /// A package index refresh succeeded in this run: "unknown package" is then the answer,
+    /// not a stale index, and the refresh is not repeated.
+    index_refreshed: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -69,6 +71,7 @@ impl OfflineAgent {
                     refused: Vec::new(),
                     failures: Vec::new(),
                     seen: 0,
+                    index_refreshed: false,
                 });
                 if !state.start_route(turn, &mut notes) {
                     return state.give_up(turn.doc, notes);
@@ -125,31 +128,22 @@ impl State {
         // The session rolled the sandbox back to where the previous route started, so a fix
         // that was tried there (e.g. the index refresh before installing curl) is untried here.
         self.tried.clear();
-        let route_tools_present = !candidate.route.tools.is_empty()
-            && candidate
-                .route
-                .tools
-                .iter()
-                .all(|tool| turn.facts.has(tool));
+        // An abandoned route's changes are rolled back, its index refresh with them.
+        self.index_refreshed = false;
         for step in &candidate.route.steps {
             let command = &step.command;
             if command.shell != Shell::Sh {
                 continue;
             }
-            // `step.tools` are what the prerequisite itself needs (apt for `apt-get install
-            // python3-pip`), not what it provides: skip it only when it provides one of the
-            // route's tools and all of those are already here.
-            if step.prerequisite
-                && route_tools_present
-                && provides_a_route_tool(&command.text, &candidate.route.tools, turn.facts)
-            {
+            if satisfied_prerequisite(&candidate.route, step, turn.facts) {
                 continue;
             }
             let source = Some(format!(
                 "{}:{}",
                 command.location.file, command.location.line
             ));
-            if let Some(placeholder) = repair::placeholder(&command.text) {
+            let (prepared, applied) = repair::prepare(&command.text, turn.facts);
+            if let Some(placeholder) = repair::placeholder(&prepared) {
                 notes.push(Note::Repair {
                     rule: "placeholder".to_string(),
                     reason: format!(
@@ -159,7 +153,6 @@ impl State {
                 });
                 continue;
             }
-            let (prepared, applied) = repair::prepare(&command.text, turn.facts);
             if !applied.is_empty() {
                 notes.push(Note::Repair {
                     rule: applied.join(", "),
@@ -207,6 +200,12 @@ impl State {
                 },
             ) => {
                 if *exit_status == Some(0) && !timed_out {
+                    if facts
+                        .family
+                        .is_some_and(|family| command.contains(family.refresh_command()))
+                    {
+                        self.index_refreshed = true;
+                    }
                     return true;
                 }
                 let failure = Failure {
@@ -216,7 +215,9 @@ impl State {
                     timed_out: *timed_out,
                     verification: false,
                 };
-                match repair::repair(&failure, facts) {
+                let repaired = repair::repair(&failure, facts)
+                    .filter(|(rule, _)| !(self.index_refreshed && rule.id == "apt-index-stale"));
+                match repaired {
                     Some((rule, fix)) => {
                         self.apply_fix(rule.id, rule.description, command, fix, true, notes)
                     }
@@ -420,23 +421,6 @@ impl State {
             notes,
         }
     }
-}
-
-/// Whether a prerequisite command installs one of `tools`: it names the tool, the package that
-/// provides it here, or (for cargo and rustc) rustup.
-fn provides_a_route_tool(command: &str, tools: &[String], facts: &Facts) -> bool {
-    let family = facts.family.unwrap_or(Family::Debian);
-    let words: Vec<&str> = command
-        .split(|c: char| c.is_whitespace() || matches!(c, ';' | '&' | '|' | '(' | ')' | '/'))
-        .collect();
-    tools.iter().any(|tool| {
-        let package = package_for(tool, family);
-        words.iter().any(|word| {
-            *word == tool
-                || package.as_deref() == Some(*word)
-                || (matches!(tool.as_str(), "cargo" | "rustc") && word.contains("rustup"))
-        })
-    })
 }
 
 fn first_line(command: &str) -> &str {

@@ -72,6 +72,14 @@ const EXCEPTIONS: &[(&str, &str, &str, &str, &str)] = &[
     ("npm", "npm", "npm", "npm", "npm"),
     ("npx", "npm", "npm", "npm", "npm"),
     ("xz", "xz-utils", "xz", "xz", "xz"),
+    ("curl", "curl", "curl", "curl", "curl"),
+    ("wget", "wget", "wget", "wget", "wget"),
+    ("git", "git", "git", "git", "git"),
+    ("make", "make", "make", "make", "make"),
+    ("unzip", "unzip", "unzip", "unzip", "unzip"),
+    ("gzip", "gzip", "gzip", "gzip", "gzip"),
+    ("bzip2", "bzip2", "bzip2", "bzip2", "bzip2"),
+    ("tar", "tar", "tar", "tar", "tar"),
     ("gpg", "gpg", "gnupg2", "gnupg", "gnupg"),
     (
         "add-apt-repository",
@@ -137,6 +145,12 @@ pub fn package_for(command: &str, family: Family) -> Option<String> {
         }
         None => Some(command.to_string()),
     }
+}
+
+/// Whether the package that provides `command` is known (from the table of exceptions), not
+/// guessed from the command's name.
+pub fn is_known_package(command: &str) -> bool {
+    EXCEPTIONS.iter().any(|entry| entry.0 == command)
 }
 
 /// Names the agent must not try to install: privilege wrappers (installing sudo to gain root is

@@ -47,7 +47,20 @@ const FOREIGN_TOOLS: &[&str] = &[
     "nix-env",
     "snap",
     "flatpak",
+    "emerge",
+    "xbps-install",
+    "eopkg",
+    "pkg_add",
+    "pkgin",
+    "guix",
+    "opkg",
+    "conda",
+    "mamba",
+    "micromamba",
 ];
+
+/// Engines a container route can run with.
+const CONTAINER_ENGINES: &[&str] = &["docker", "podman"];
 
 /// The platform of the machine described by `facts`.
 pub fn platform_of(facts: &Facts) -> Platform {
@@ -114,6 +127,10 @@ pub fn is_outside_route(route_id: &str) -> bool {
 /// (see `verify`), and the pipx and npm routes check the package's metadata names the
 /// product's repository, so a lookalike (`exa` for eza, PyPI's `jq` bindings) is not taken.
 fn outside_routes(doc: &Doc, facts: &Facts) -> Vec<Route> {
+    // A text with no install command at all is not an install doc: its title is no product.
+    if doc.commands.is_empty() || facts.dry_run {
+        return Vec::new();
+    }
     let names: Vec<&str> = doc
         .product
         .names
@@ -126,15 +143,31 @@ fn outside_routes(doc: &Doc, facts: &Facts) -> Vec<Route> {
         return Vec::new();
     }
     let mut routes = Vec::new();
-    if let Some(family) = facts.family {
-        let installs: Vec<String> = names
+    // Names the doc's own routes already install with this machine's package manager were
+    // tried there (with the doc's own repositories and repairs): asking again adds nothing.
+    let tried: Vec<String> = doc
+        .routes
+        .iter()
+        .filter(|route| facts.family.map(family_kind) == Some(route.kind))
+        .flat_map(|route| route.steps.iter())
+        .flat_map(|step| crate::doc::packages_installed_by(&step.command.text))
+        .collect();
+    let untried: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|name| !tried.iter().any(|package| package == name))
+        .collect();
+    if let Some(family) = facts.family
+        && !untried.is_empty()
+    {
+        let installs: Vec<String> = untried
             .iter()
             .map(|name| family.install_command(&[name]))
             .collect();
         routes.push(outside_route(
             "outside-system-package",
-            RouteKind::Apt,
-            &format!("the distribution's package ({})", names.join(" or ")),
+            family_kind(family),
+            &format!("the distribution's package ({})", untried.join(" or ")),
             vec![family.refresh_command().to_string(), installs.join(" || ")],
             vec![family_tool(family)],
             RiskLevel::SystemPackage,
@@ -170,6 +203,16 @@ fn outside_routes(doc: &Doc, facts: &Facts) -> Vec<Route> {
         RiskLevel::LanguagePackage,
     ));
     routes
+}
+
+/// The kind of the routes that use this family's package manager.
+fn family_kind(family: Family) -> RouteKind {
+    match family {
+        Family::Debian => RouteKind::Apt,
+        Family::Fedora => RouteKind::Dnf,
+        Family::Arch => RouteKind::Pacman,
+        Family::Alpine => RouteKind::Apk,
+    }
 }
 
 fn family_tool(family: Family) -> String {
@@ -216,7 +259,7 @@ fn outside_route(
         section: Vec::new(),
         platforms: vec![Platform::Any],
         tools,
-        needs_root: kind == RouteKind::Apt,
+        needs_root: kind.is_system_package_manager(),
         risk: Risk {
             level,
             note: what.to_string(),
@@ -244,6 +287,14 @@ fn assess(route: &Route, platform: Platform, facts: &Facts) -> Result<(u8, Strin
     {
         return Err(format!("needs {foreign}, which is not on this machine"));
     }
+    // A container route runs the product inside an engine rather than installing it; bringing
+    // an engine in (and its daemon) is not a repair of this install.
+    if route.kind == RouteKind::Docker && !CONTAINER_ENGINES.iter().any(|tool| facts.has(tool)) {
+        return Err(
+            "runs the product in a container, and no container engine (docker, podman) is installed here"
+                .to_string(),
+        );
+    }
     let has_prerequisites = route.steps.iter().any(|step| step.prerequisite);
     let mut to_install = Vec::new();
     for tool in &route.tools {
@@ -266,6 +317,7 @@ fn assess(route: &Route, platform: Platform, facts: &Facts) -> Result<(u8, Strin
     if let Some(origin) = route
         .steps
         .iter()
+        .filter(|step| !satisfied_prerequisite(route, step, facts))
         .find_map(|step| unreachable_origin(&step.command.text, facts))
     {
         return Err(format!(
@@ -289,6 +341,33 @@ fn assess(route: &Route, platform: Platform, facts: &Facts) -> Result<(u8, Strin
 }
 
 /// The first origin a command downloads from that the reachability check found silent.
+/// Whether a prerequisite step is not needed here. `step.tools` are what the prerequisite
+/// itself needs (apt for `apt-get install python3-pip`), not what it provides: it is skipped
+/// only when it provides one of the route's tools and all of those are already here.
+pub(super) fn satisfied_prerequisite(route: &Route, step: &Step, facts: &Facts) -> bool {
+    step.prerequisite
+        && !route.tools.is_empty()
+        && route.tools.iter().all(|tool| facts.has(tool))
+        && provides_a_route_tool(&step.command.text, &route.tools, facts)
+}
+
+/// Whether a prerequisite command installs one of `tools`: it names the tool, the package that
+/// provides it here, or (for cargo and rustc) rustup.
+fn provides_a_route_tool(command: &str, tools: &[String], facts: &Facts) -> bool {
+    let family = facts.family.unwrap_or(Family::Debian);
+    let words: Vec<&str> = command
+        .split(|c: char| c.is_whitespace() || matches!(c, ';' | '&' | '|' | '(' | ')' | '/'))
+        .collect();
+    tools.iter().any(|tool| {
+        let package = package_for(tool, family);
+        words.iter().any(|word| {
+            *word == tool
+                || package.as_deref() == Some(*word)
+                || (matches!(tool.as_str(), "cargo" | "rustc") && word.contains("rustup"))
+        })
+    })
+}
+
 fn unreachable_origin(command: &str, facts: &Facts) -> Option<String> {
     if facts.unreachable.is_empty() {
         return None;

@@ -14,7 +14,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::packages::{DEBIAN_RENAMES, Family, package_for};
+use super::packages::{DEBIAN_RENAMES, Family, is_known_package, package_for};
 
 /// What the agent knows about the machine when it prepares or repairs a command.
 #[derive(Debug, Clone, Default)]
@@ -34,6 +34,9 @@ pub struct Facts {
     pub externally_managed: bool,
     /// Origins (`https://host/`) the doc's commands download from that gave no answer.
     pub unreachable: Vec<String>,
+    /// Nothing runs (a dry run): routes from outside the doc, which only a real attempt can
+    /// show to exist, are not planned.
+    pub dry_run: bool,
 }
 
 impl Facts {
@@ -584,9 +587,15 @@ fn missing_command(failure: &Failure, facts: &Facts) -> Option<Fix> {
     }
     let family = facts.family.unwrap_or(Family::Debian);
     let package = package_for(missing, family)?;
-    Some(Fix::RunThenRetry(vec![with_privilege(
-        &family.install_command(&[&package]),
-        facts,
+    let install = with_privilege(&family.install_command(&[&package]), facts);
+    if is_known_package(missing) {
+        return Some(Fix::RunThenRetry(vec![install]));
+    }
+    // A package named like the command may be another program (Debian's `docker` is a tray
+    // applet): the repair holds only if the command is there afterwards, else it fails, is
+    // rolled back, and says why.
+    Some(Fix::RunThenRetry(vec![format!(
+        "{install} && {{ command -v {missing} >/dev/null || {{ echo 'the package {package} does not provide the command {missing}' >&2; false; }}; }}"
     )]))
 }
 
@@ -650,6 +659,24 @@ pub struct Preparation {
 
 /// The preparations, applied in order (each sees the previous one's output).
 pub static PREPARATIONS: &[Preparation] = &[
+    Preparation {
+        id: "version-placeholder",
+        description: "the doc leaves a package's version as a placeholder: install the current one",
+        rewrite: |command, _facts| drop_version_placeholders(command),
+        examples: &[
+            (
+                "npm install -g gizmo@%GIZMO_VERSION%",
+                "npm install -g gizmo",
+            ),
+            ("pip install gizmo==<version>", "pip install gizmo"),
+            ("cargo install gizmo@{{ version }}", "cargo install gizmo"),
+        ],
+        leaves_alone: &[
+            "npm install -g gizmo@2.1.0",
+            "npm install -g @acme/gizmo",
+            "curl -o x <url>",
+        ],
+    },
     Preparation {
         id: "drop-sudo-as-root",
         description: "running as root and `sudo` is not installed: drop `sudo`",
@@ -771,12 +798,26 @@ pub fn repair(failure: &Failure, facts: &Facts) -> Option<(&'static Repair, Fix)
         .find_map(|rule| (rule.propose)(failure, facts).map(|fix| (rule, fix)))
 }
 
-/// Placeholders a doc leaves for the reader to fill (`<version>`, `$VENV_PATH`, `YOUR_TOKEN`).
-/// A command that still holds one cannot run as written.
+/// The placeholder forms: `<version>`, `{{ x }}`, `YOUR_TOKEN`, `$VENV_PATH`, `%VERSION%`.
+const PLACEHOLDER: &str = r"<[a-zA-Z][a-zA-Z0-9 _-]*>|\{\{[^}]*\}\}|\bYOUR_[A-Z_]+\b|\$\{?[A-Z][A-Z0-9]*_(?:PATH|DIR|VERSION|TOKEN|KEY)\b\}?|%[A-Z][A-Z0-9_]*%";
+
+/// `name@PLACEHOLDER` / `name==PLACEHOLDER` become `name` (the current version).
+fn drop_version_placeholders(command: &str) -> Option<String> {
+    static VERSIONED: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(&format!(
+            r"(?P<name>[A-Za-z0-9][A-Za-z0-9_.\-/]*)(?:@|==|=|~=|>=)(?:{PLACEHOLDER})"
+        ))
+        .unwrap_or_else(|error| unreachable!("static pattern: {error}"))
+    });
+    let rewritten = VERSIONED.replace_all(command, "$name");
+    (rewritten != command).then(|| rewritten.into_owned())
+}
+
+/// Placeholders a doc leaves for the reader to fill (`<version>`, `$VENV_PATH`, `YOUR_TOKEN`,
+/// `%VERSION%`). A command that still holds one cannot run as written.
 pub fn placeholder(command: &str) -> Option<String> {
     static PATTERN: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"<[a-zA-Z][a-zA-Z0-9 _-]*>|\{\{[^}]*\}\}|\bYOUR_[A-Z_]+\b|\$[A-Z][A-Z0-9]*_(?:PATH|DIR|VERSION|TOKEN|KEY)\b")
-            .unwrap_or_else(|error| unreachable!("static pattern: {error}"))
+        Regex::new(PLACEHOLDER).unwrap_or_else(|error| unreachable!("static pattern: {error}"))
     });
     // A match with a space inside angle brackets is a redirection (`<EOF > /etc/x` in a
     // heredoc), not a placeholder.
@@ -941,6 +982,38 @@ mod tests {
             Fix::RunThenRetry(vec![
                 "apt-get install -y --no-install-recommends xz-utils".into()
             ])
+        );
+    }
+
+    #[test]
+    fn a_guessed_package_must_provide_the_missing_command() {
+        let (id, fix) = fix_for(
+            "gizmoctl build .",
+            127,
+            "bash: line 3: gizmoctl: command not found",
+            &debian_root(),
+        )
+        .unwrap();
+        assert_eq!(id, "missing-command");
+        let Fix::RunThenRetry(commands) = fix else {
+            panic!("{fix:?}")
+        };
+        assert_eq!(commands.len(), 1);
+        assert!(
+            commands[0].starts_with("apt-get install -y --no-install-recommends gizmoctl && "),
+            "{commands:?}"
+        );
+        assert!(
+            commands[0].contains("command -v gizmoctl >/dev/null ||"),
+            "{commands:?}"
+        );
+        // The check is a command the policy reads like any other (no "ask" for it).
+        let verdict =
+            crate::policy::Policy::default().check(&commands[0], crate::policy::Target::Sandbox);
+        assert_eq!(
+            verdict.decision,
+            crate::policy::Decision::Allow,
+            "{verdict:?}"
         );
     }
 

@@ -540,7 +540,15 @@ fn classify_simple(
         }
         "npx" | "bunx" => package_install(facts, RouteKind::Npm, &[], programs),
         "go" => match subcommand {
-            "install" | "get" => package_install(facts, RouteKind::Go, &[], programs),
+            "install" | "get" => {
+                // A module path builds the program named by its last element.
+                let programs_built: Vec<&str> = packages()
+                    .into_iter()
+                    .filter(|path| path.contains('/'))
+                    .filter_map(|path| path.split('@').next()?.rsplit('/').next())
+                    .collect();
+                package_install(facts, RouteKind::Go, &programs_built, programs)
+            }
             "build" => source(facts, false),
             _ => {}
         },

@@ -522,6 +522,12 @@ pub fn is_version_check(command: &str) -> bool {
 }
 
 /// The packages an install command names (`apt-get install -y jq` → `jq`), versions removed.
+/// Whether `name` is a general tool an install uses (a package manager, a downloader, a
+/// shell), as opposed to a product's own program.
+pub fn is_known_tool(name: &str) -> bool {
+    classify::KNOWN_TOOLS.contains(&name)
+}
+
 pub fn packages_installed_by(command: &str) -> Vec<String> {
     classify::classify(command, Shell::Sh, &classify::Programs::default()).packages
 }

@@ -46,6 +46,15 @@ static REPOSITORY: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Words that say "how to install", not what.
 const INSTALL_WORDS: &[&str] = &[
+    "documentation",
+    "docs",
+    "readme",
+    "manual",
+    "user guide",
+    "guide",
+    "quick start",
+    "quickstart",
+    "overview",
     "installing",
     "install",
     "installation",
@@ -62,6 +71,91 @@ const INSTALL_WORDS: &[&str] = &[
     "welcome to",
 ];
 
+/// Words that headings and titles are made of but that name no product: platforms, parts of
+/// a doc, stages of an install.
+const NOT_NAMES: &[&str] = &[
+    "about",
+    "api",
+    "app",
+    "cli",
+    "client",
+    "core",
+    "lib",
+    "library",
+    "main",
+    "plugin",
+    "project",
+    "sdk",
+    "server",
+    "site",
+    "tool",
+    "tools",
+    "web",
+    "website",
+    "alpine",
+    "arch",
+    "binaries",
+    "binary",
+    "bsd",
+    "build",
+    "building",
+    "changelog",
+    "config",
+    "configuration",
+    "contributing",
+    "debian",
+    "docs",
+    "documentation",
+    "download",
+    "downloads",
+    "example",
+    "examples",
+    "faq",
+    "features",
+    "fedora",
+    "freebsd",
+    "guide",
+    "help",
+    "home",
+    "index",
+    "install",
+    "installation",
+    "installing",
+    "intro",
+    "introduction",
+    "latest",
+    "license",
+    "linux",
+    "macos",
+    "manager",
+    "overview",
+    "package",
+    "packages",
+    "prerequisites",
+    "quick",
+    "quickstart",
+    "readme",
+    "release",
+    "releases",
+    "requirements",
+    "setup",
+    "source",
+    "sources",
+    "start",
+    "started",
+    "tutorial",
+    "ubuntu",
+    "uninstall",
+    "unix",
+    "update",
+    "updating",
+    "upgrade",
+    "upgrading",
+    "usage",
+    "version",
+    "windows",
+];
+
 /// Reads the product's identity from the doc.
 pub(crate) fn identify(
     front_matter_name: Option<&str>,
@@ -73,22 +167,34 @@ pub(crate) fn identify(
     let push = |name: Option<String>, names: &mut Vec<String>| {
         if let Some(name) = name.and_then(|name| sanitize(&name))
             && !names.contains(&name)
+            && !KNOWN_TOOLS.contains(&name.as_str())
         {
             names.push(name);
         }
     };
-    push(front_matter_name.map(str::to_string), &mut names);
+    // The doc's own name for itself may be a tool's (a doc about pipx is about pipx); the
+    // weaker signals below never make a tool the product.
+    let push_own = |name: Option<String>, names: &mut Vec<String>| {
+        if let Some(name) = name.and_then(|name| sanitize(&name))
+            && !names.contains(&name)
+        {
+            names.push(name);
+        }
+    };
+    push_own(front_matter_name.map(str::to_string), &mut names);
     let own_repository = source_url.and_then(repository_of);
     if let Some((_, repo)) = &own_repository {
-        push(Some(repo.clone()), &mut names);
+        push_own(Some(repo.clone()), &mut names);
     }
     if let Some(title) = &outline.title {
         for name in title_names(title) {
-            push(Some(name), &mut names);
+            push_own(Some(name), &mut names);
         }
     }
-    // The package the install commands name most often (`brew install X`, `apt install X`).
-    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    // The package the install commands name most often (`brew install X`, `apt install X`),
+    // the first named on a tie: a doc names its product before the companions.
+    let mut counts: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    let mut order = 0;
     for command in &outline.commands {
         if command.shell != Shell::Sh && command.shell != Shell::PowerShell {
             continue;
@@ -96,13 +202,14 @@ pub(crate) fn identify(
         for package in classify(&command.text, command.shell, &Programs::default()).packages {
             let bare = package.rsplit('/').next().unwrap_or(&package).to_string();
             if tool_package(&bare).is_none() && !KNOWN_TOOLS.contains(&bare.as_str()) {
-                *counts.entry(package).or_default() += 1;
+                order += 1;
+                counts.entry(package).or_insert((0, order)).0 += 1;
             }
         }
     }
     if let Some((package, _)) = counts
         .iter()
-        .max_by_key(|(name, count)| (**count, std::cmp::Reverse(name.len())))
+        .max_by_key(|(_, (count, first))| (*count, std::cmp::Reverse(*first)))
     {
         push(Some(package.clone()), &mut names);
     }
@@ -136,7 +243,7 @@ fn sanitize(name: &str) -> Option<String> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '+' | '/' | '@'))
         && (lower.starts_with('@') || !lower.contains('/'))
-        && !KNOWN_TOOLS.contains(&lower.as_str());
+        && !NOT_NAMES.contains(&lower.as_str());
     valid.then_some(lower)
 }
 
@@ -155,9 +262,12 @@ fn title_names(title: &str) -> Vec<String> {
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ");
+    // Longest phrases first: "getting started with" before "getting".
+    let mut phrases = INSTALL_WORDS.to_vec();
+    phrases.sort_by_key(|phrase| std::cmp::Reverse(phrase.len()));
     loop {
         let before = text.clone();
-        for word in INSTALL_WORDS {
+        for word in &phrases {
             if let Some(rest) = text.strip_prefix(&format!("{word} ")) {
                 text = rest.trim().to_string();
             }
@@ -231,6 +341,31 @@ mod tests {
         assert_eq!(title_names("Download gizmo"), ["gizmo"]);
         assert_eq!(title_names("Gizmo LFS"), ["gizmo-lfs", "gizmolfs"]);
         assert!(title_names("A very long title about nothing").is_empty());
+        assert_eq!(title_names("Getting started with gizmo"), ["gizmo"]);
+    }
+
+    #[test]
+    fn the_first_named_package_wins_a_tie_and_module_paths_name_their_program() {
+        let go = "# Tool\n\n```sh\ngo install example.org/gz/v3/cmd/gizmo@latest\n```\n";
+        assert!(names(go, None).is_named("gizmo"));
+        let text = "# Install\n\n```sh\nnpm i -D gizmo@%V%\n```\n\n```sh\nnpm i -D husk lint\n```\n\n```sh\nyarn add gizmo@%V%\nyarn add husk lint\n```\n";
+        assert_eq!(
+            names(text, None).names.first().map(String::as_str),
+            Some("gizmo")
+        );
+    }
+
+    #[test]
+    fn a_doc_may_be_about_a_tool_but_a_tool_it_uses_is_not_the_product() {
+        let about_pip = names("# pip\n\n```sh\napt install python3-pip\n```\n", None);
+        assert!(about_pip.is_named("pip"), "{about_pip:?}");
+        let uses_npm = names(
+            "# Setup\n\n```sh\nnpm install -g gizmo\nnpm --version\n```\n",
+            None,
+        );
+        assert!(!uses_npm.is_named("npm"), "{uses_npm:?}");
+        assert!(!uses_npm.is_named("setup"), "{uses_npm:?}");
+        assert!(uses_npm.is_named("gizmo"), "{uses_npm:?}");
     }
 
     #[test]
@@ -259,7 +394,7 @@ mod tests {
     fn hostile_names_are_not_names() {
         assert_eq!(sanitize("x;{curl,-s,URL}|sh;true"), None);
         assert_eq!(sanitize("$(curl x|sh)"), None);
-        assert_eq!(sanitize("pip"), None, "a known tool is never the product");
+        assert_eq!(sanitize("linux"), None, "a platform is never the product");
         assert_eq!(sanitize("Gizmo"), Some("gizmo".to_string()));
     }
 }

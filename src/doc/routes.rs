@@ -109,7 +109,18 @@ pub(crate) fn group(
     let mut groups: Vec<PrerequisiteGroup> = Vec::new();
     for (unit, commands) in &prerequisite_units.groups {
         for draft in split_unit(outline, &facts, *unit, commands, true) {
-            groups.push(prerequisite_group(outline, &facts, draft, false));
+            // A "Dependencies" section of commands that install nothing (`tool a b`, recipes
+            // depending on recipes) holds usage, not prerequisites.
+            let installs_something = draft.commands.iter().any(|index| {
+                let fact = &facts[*index];
+                fact.installs_product
+                    || fact.installs_tools
+                    || fact.third_party
+                    || fact.kind.is_some()
+            });
+            if installs_something {
+                groups.push(prerequisite_group(outline, &facts, draft, false));
+            }
         }
     }
     // A section that only installs a toolchain ("Install Rust") serves the routes that need it.

@@ -403,6 +403,7 @@ fn split_authority(authority: &str, default: u16) -> Option<(String, u16)> {
         return Some((host.to_string(), port));
     }
     match authority.rsplit_once(':') {
+        Some(("", _)) => None,
         Some((host, port)) => Some((host.to_ascii_lowercase(), port.parse().ok()?)),
         None => Some((authority.to_ascii_lowercase(), default)),
     }
