@@ -355,10 +355,24 @@ pub fn verify(
     timeout: Duration,
     emit: &mut dyn FnMut(Event),
 ) -> Result<Option<FailedCheck>, SandboxError> {
+    verify_tied(sandbox, command, target, timeout, None, emit)
+}
+
+/// [`verify`], and with `tie` the check also has to print something that names the product
+/// (`tie` says whether an output does): a program that merely runs is not yet the product.
+pub fn verify_tied(
+    sandbox: &mut dyn Sandbox,
+    command: &str,
+    target: &str,
+    timeout: Duration,
+    tie: Option<&dyn Fn(&str) -> bool>,
+    emit: &mut dyn FnMut(Event),
+) -> Result<Option<FailedCheck>, SandboxError> {
     let request = ExecRequest::new(login_shell_command(command)).with_timeout(timeout);
     let observation = sandbox.exec(&request, &mut |_, _| {})?;
-    let passed = observation.success();
     let output = combined_output(&observation);
+    let untied = observation.success() && tie.is_some_and(|tie| !tie(&output));
+    let passed = observation.success() && !untied;
     let detail = if passed {
         observation
             .stdout
@@ -367,6 +381,11 @@ pub fn verify(
             .next()
             .unwrap_or_default()
             .to_string()
+    } else if untied {
+        format!(
+            "ran, but its output does not name the product: {}",
+            output.trim().lines().next().unwrap_or_default()
+        )
     } else {
         format!("{}: {}", observation.outcome(), output.trim())
     };
@@ -374,12 +393,12 @@ pub fn verify(
         command: command.to_string(),
         passed,
         target: target.to_string(),
-        detail,
+        detail: detail.clone(),
     });
     Ok((!passed).then(|| FailedCheck {
         command: command.to_string(),
         exit_status: observation.exit_code,
-        output,
+        output: if untied { detail } else { output },
     }))
 }
 

@@ -820,15 +820,20 @@ impl Loop<'_> {
         if selection.proves_install {
             return Ok(Ok(passed));
         }
+        // What the route's own steps installed; a repair's or a prerequisite's tool (npm,
+        // pipx) is not the product.
         let route_packages: Vec<String> = self.verified[self.route_first_step..]
             .iter()
+            .filter(|step| {
+                !step.purpose.starts_with("repair") && !step.purpose.starts_with("prerequisite")
+            })
             .flat_map(|step| crate::doc::packages_installed_by(&step.command))
             .collect();
         let outside = self
             .route
             .as_deref()
             .is_some_and(crate::agent::rank::is_outside_route);
-        let candidates = verify::product_executables(self.doc, &route_packages, &provided, outside);
+        let candidates = verify::product_executables(self.doc, &route_packages, &provided);
         if candidates.is_empty() && outside {
             // A package of the product's name that installs other programs is a namesake, not
             // the product: the route failed, nothing was installed that the doc meant.
@@ -838,7 +843,7 @@ impl Loop<'_> {
                 command: "(derived check)".to_string(),
                 exit_status: None,
                 output: format!(
-                    "the package installed {} but no program named like the product ({}): a namesake, not the product",
+                    "the package installed {} but nothing of the product ({}): a namesake, not the product",
                     names.join(", "),
                     self.doc.product.names.join(", ")
                 ),
@@ -860,8 +865,11 @@ impl Loop<'_> {
         }
         let mut first_failure = None;
         for executable in candidates.iter().take(3) {
+            // From outside the doc, a program not named like the product (a package of the
+            // product's name may ship another program) must name the product in its output.
+            let tied = !outside || self.doc.product.is_named(&executable.name);
             for check in verify::derived_checks(executable) {
-                match self.verify_one(sandbox, &check, target)? {
+                match self.verify_derived(sandbox, &check, target, tied)? {
                     None => {
                         passed.push(check);
                         return Ok(Ok(passed));
@@ -918,6 +926,38 @@ impl Loop<'_> {
                 command,
                 target,
                 VERIFICATION_TIMEOUT,
+                &mut |event| outputs.emit(event),
+            )
+        })
+        .map_err(|error| sandbox_ending(&error))
+    }
+
+    /// A derived check; unless `tied`, it passes only when its output names the product.
+    fn verify_derived(
+        &mut self,
+        sandbox: &mut dyn Sandbox,
+        command: &str,
+        target: &str,
+        tied: bool,
+    ) -> Result<Option<FailedCheck>, Ending> {
+        if tied {
+            return self.verify_one(sandbox, command, target);
+        }
+        if self.settings.interrupted.load(Ordering::SeqCst) {
+            return Err(ending(Outcome::Interrupted, "interrupted"));
+        }
+        self.approve_check(command, "a verification check")
+            .map_err(|message| ending(Outcome::Refused, message))?;
+        let product = &self.doc.product;
+        let names_product = |output: &str| verify::names_product(product, output);
+        let outputs = &mut *self.outputs;
+        tokio::task::block_in_place(|| {
+            replay::verify_tied(
+                sandbox,
+                command,
+                target,
+                VERIFICATION_TIMEOUT,
+                Some(&names_product),
                 &mut |event| outputs.emit(event),
             )
         })

@@ -221,13 +221,10 @@ pub fn select(doc: &Doc, extra: &[String], provided: &[Executable]) -> Selection
 
 /// The product's executables among `provided`, best first: a product name, then a package of
 /// the route or of the product that owns it.
-/// With `named_only`, only executables named like the product count (for routes from outside
-/// the doc, where a package of the product's name may be another program).
 pub fn product_executables<'a>(
     doc: &Doc,
     route_packages: &[String],
     provided: &'a [Executable],
-    named_only: bool,
 ) -> Vec<&'a Executable> {
     let product = &doc.product;
     let tied_package = |exe: &Executable| {
@@ -240,9 +237,10 @@ pub fn product_executables<'a>(
     };
     let mut ranked: Vec<(u8, &Executable)> = provided
         .iter()
+        .filter(|exe| !crate::doc::is_known_tool(&exe.name) || product.is_named(&exe.name))
         .filter_map(|exe| {
             let named = product.is_named(&exe.name);
-            let tied = tied_package(exe) && !named_only;
+            let tied = tied_package(exe);
             match (named, tied) {
                 (true, true) => Some((0, exe)),
                 (true, false) => Some((1, exe)),
@@ -258,6 +256,14 @@ pub fn product_executables<'a>(
         .map(|(_, exe)| exe)
         .filter(|exe| seen.insert(exe.name.clone()))
         .collect()
+}
+
+/// Whether a check's output names the product (`tealdeer 1.6.1` for the `tldr` that the
+/// `tealdeer` package ships), as a whole word.
+pub fn names_product(product: &crate::doc::Product, output: &str) -> bool {
+    output
+        .split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '+')))
+        .any(|word| product.is_named(word.trim_matches('.')))
 }
 
 /// The checks to try for one executable, in order; the first that exits 0 proves it.
@@ -337,16 +343,20 @@ mod tests {
             exe("/usr/local/bin/gz", Some("gizmo-tools")),
             exe("/usr/bin/gizmo", None),
         ];
-        let route_packages = ["gizmo-tools".to_string()];
-        let found = |named_only| -> Vec<String> {
-            product_executables(&doc, &route_packages, &provided, named_only)
-                .iter()
-                .map(|exe| exe.name.clone())
-                .collect()
-        };
-        assert_eq!(found(false), ["gizmo", "gz", "gizmocat"]);
-        // From outside the doc, a package of the product's name is no proof: only the name is.
-        assert_eq!(found(true), ["gizmo"]);
+        let found: Vec<&str> = product_executables(&doc, &["gizmo-tools".to_string()], &provided)
+            .iter()
+            .map(|exe| exe.name.as_str())
+            .collect();
+        assert_eq!(found, ["gizmo", "gz", "gizmocat"]);
+    }
+
+    #[test]
+    fn an_output_names_the_product_as_a_word() {
+        let doc = doc("# gizmo\n\n```sh\napt install gizmo\n```\n");
+        assert!(names_product(&doc.product, "Gizmo 1.6.1"));
+        assert!(names_product(&doc.product, "gz (gizmo) v2."));
+        assert!(!names_product(&doc.product, "gizmology 1.0"));
+        assert!(!names_product(&doc.product, "topformflat 0.1"));
     }
 
     #[test]

@@ -727,3 +727,136 @@ fn snapshots_of_every_fixture() {
         snapshot_json(&format!("fixture_{name}"), &file.display().to_string());
     }
 }
+
+/// The docs users have, in the shapes real projects write them (fixtures in our own words under
+/// `docs/real/`): each structure must give the routes a reader would see.
+mod real_structures {
+    use super::*;
+
+    fn real(name: &str) -> Doc {
+        fixture_doc(&format!("real/{name}"))
+    }
+
+    fn route_commands(route: &Route) -> Vec<&str> {
+        route
+            .steps
+            .iter()
+            .filter(|step| !step.prerequisite)
+            .map(|step| step.command.text.as_str())
+            .collect()
+    }
+
+    fn kinds(doc: &Doc) -> Vec<RouteKind> {
+        doc.routes.iter().map(|route| route.kind).collect()
+    }
+
+    #[test]
+    fn a_building_section_is_its_own_route_and_its_build_tree_check_is_only_a_candidate() {
+        let doc = real("building-section.md");
+        assert_eq!(kinds(&doc), [RouteKind::Cargo, RouteKind::Source]);
+        assert_eq!(route_commands(&doc.routes[0]), ["cargo install gizmo"]);
+        assert!(
+            doc.routes
+                .iter()
+                .flat_map(route_commands)
+                .all(|command| !command.starts_with("./target/")),
+            "a check is not a step: {:?}",
+            doc.routes
+        );
+        assert!(checks(&doc).contains(&"./target/release/gizmo --version"));
+        assert_eq!(doc.product.names, ["gizmo"]);
+    }
+
+    #[test]
+    fn html_table_rows_give_one_route_per_platform() {
+        let doc = real("html-table.md");
+        assert_eq!(
+            kinds(&doc),
+            [RouteKind::Apt, RouteKind::Dnf, RouteKind::Brew]
+        );
+        assert_eq!(route_commands(&doc.routes[0]), ["sudo apt install gizmo"]);
+        assert!(doc.routes[0].platforms.contains(&Platform::Debian));
+        assert!(doc.routes[1].platforms.contains(&Platform::Fedora));
+        assert!(doc.routes[2].platforms.contains(&Platform::Macos));
+        assert_eq!(checks(&doc), ["gizmo --version"]);
+    }
+
+    #[test]
+    fn tabs_are_platforms_and_admonition_prose_is_never_a_command() {
+        let doc = real("tabs-and-admonitions.md");
+        assert_eq!(
+            texts(&doc),
+            ["sudo apt install gizmo", "pipx install gizmo"]
+        );
+        assert_eq!(kinds(&doc), [RouteKind::Apt, RouteKind::Pipx]);
+        assert!(doc.routes[0].platforms.contains(&Platform::Debian));
+    }
+
+    #[test]
+    fn hugo_tab_shortcodes_name_their_platforms() {
+        let doc = real("hugo-tabs.md");
+        assert_eq!(kinds(&doc), [RouteKind::Apt, RouteKind::Brew]);
+        assert!(doc.routes[0].platforms.contains(&Platform::Debian));
+        assert!(doc.routes[1].platforms.contains(&Platform::Macos));
+        assert!(texts(&doc).iter().all(|text| !text.contains("{{")));
+    }
+
+    #[test]
+    fn restructured_text_code_blocks_and_literal_blocks_keep_their_lines() {
+        let doc = real("install.rst");
+        assert_eq!(
+            doc.sections[0].title, "Installing gizmo",
+            "{:?}",
+            doc.sections
+        );
+        assert_eq!(route_commands(&doc.routes[0]), ["pipx install gizmo"]);
+        assert_eq!(
+            route_commands(&doc.routes[1]),
+            [
+                "python3 -m venv ~/.venvs/gizmo",
+                "~/.venvs/gizmo/bin/pip install gizmo"
+            ],
+            "the venv set-up opens the pip route"
+        );
+        let pipx = &doc.commands[0];
+        assert_eq!(
+            (pipx.text.as_str(), pipx.location.line),
+            ("pipx install gizmo", 13)
+        );
+        assert_eq!(checks(&doc), ["gizmo --version"]);
+    }
+
+    #[test]
+    fn a_yaml_download_page_is_read_as_markdown() {
+        let doc = real("download-page.yml");
+        assert_eq!(kinds(&doc), [RouteKind::Apt]);
+        assert_eq!(route_commands(&doc.routes[0]), ["sudo apt install gizmo"]);
+        assert_eq!(doc.product.names, ["gizmo"]);
+    }
+
+    #[test]
+    fn distribution_links_name_the_product_even_under_a_generic_title() {
+        let doc = real("distro-links.md");
+        assert_eq!(doc.product.names, ["gizmo"]);
+        assert_eq!(kinds(&doc), [RouteKind::Cargo]);
+    }
+
+    #[test]
+    fn version_placeholders_are_dropped_and_a_project_install_becomes_global() {
+        let doc = fixture("docs/real/placeholders.md");
+        let output = run_expecting(
+            agent_install()
+                .args(["plan", "--base", "debian-bookworm", "--format", "json"])
+                .arg(&doc),
+            0,
+        );
+        let plan: serde_json::Value = serde_json::from_str(&output.stdout).expect("plan JSON");
+        let steps: Vec<&str> = plan["steps"]
+            .as_array()
+            .expect("steps")
+            .iter()
+            .filter_map(|step| step["command"].as_str())
+            .collect();
+        assert_eq!(steps, ["npm install -g gizmo"], "{}", output.stdout);
+    }
+}

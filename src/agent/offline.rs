@@ -142,7 +142,12 @@ impl State {
                 "{}:{}",
                 command.location.file, command.location.line
             ));
-            let (prepared, applied) = repair::prepare(&command.text, turn.facts);
+            let (mut prepared, mut applied) = repair::prepare(&command.text, turn.facts);
+            let product = &turn.doc.product;
+            if let Some(global) = repair::npm_global(&prepared, &|name| product.is_named(name)) {
+                prepared = global;
+                applied.push("npm-global");
+            }
             if let Some(placeholder) = repair::placeholder(&prepared) {
                 notes.push(Note::Repair {
                     rule: "placeholder".to_string(),

@@ -798,6 +798,60 @@ pub fn repair(failure: &Failure, facts: &Facts) -> Option<(&'static Repair, Fix)
         .find_map(|rule| (rule.propose)(failure, facts).map(|fix| (rule, fix)))
 }
 
+/// `npm install [--save-dev] PRODUCT` installs into the project in the working directory; an
+/// installer wants the product's command on the machine: `npm install -g PRODUCT`. Only when a
+/// package argument is the product (`is_product`), so a project's companions stay as written.
+pub fn npm_global(command: &str, is_product: &dyn Fn(&str) -> bool) -> Option<String> {
+    let words: Vec<&str> = command.split_whitespace().collect();
+    let (program, rest) = words.split_first()?;
+    if *program != "npm" {
+        return None;
+    }
+    let (subcommand, arguments) = rest.split_first()?;
+    if !matches!(*subcommand, "install" | "i" | "add") {
+        return None;
+    }
+    if arguments.iter().any(|word| {
+        matches!(*word, "-g" | "--global" | "--location=global")
+            || word.contains(['|', ';', '&', '$', '`'])
+    }) {
+        return None;
+    }
+    const PROJECT_FLAGS: &[&str] = &[
+        "--save-dev",
+        "-D",
+        "--save",
+        "-S",
+        "--save-exact",
+        "-E",
+        "--save-optional",
+        "-O",
+        "--save-prod",
+        "-P",
+    ];
+    let packages: Vec<&str> = arguments
+        .iter()
+        .copied()
+        .filter(|word| !word.starts_with('-'))
+        .collect();
+    let names_product =
+        packages.iter().any(|package| {
+            let bare = package.rsplit_once('@').map_or(*package, |(name, _)| {
+                if name.is_empty() { package } else { name }
+            });
+            is_product(bare)
+        });
+    if packages.is_empty() || !names_product {
+        return None;
+    }
+    let kept: Vec<&str> = arguments
+        .iter()
+        .copied()
+        .filter(|word| !PROJECT_FLAGS.contains(word))
+        .collect();
+    Some(format!("npm install -g {}", kept.join(" ")))
+}
+
 /// The placeholder forms: `<version>`, `{{ x }}`, `YOUR_TOKEN`, `$VENV_PATH`, `%VERSION%`.
 const PLACEHOLDER: &str = r"<[a-zA-Z][a-zA-Z0-9 _-]*>|\{\{[^}]*\}\}|\bYOUR_[A-Z_]+\b|\$\{?[A-Z][A-Z0-9]*_(?:PATH|DIR|VERSION|TOKEN|KEY)\b\}?|%[A-Z][A-Z0-9_]*%";
 
@@ -983,6 +1037,25 @@ mod tests {
                 "apt-get install -y --no-install-recommends xz-utils".into()
             ])
         );
+    }
+
+    #[test]
+    fn a_project_install_of_the_product_becomes_global() {
+        let product = |name: &str| name == "gizmo";
+        assert_eq!(
+            npm_global("npm install --save-dev --save-exact gizmo", &product).as_deref(),
+            Some("npm install -g gizmo")
+        );
+        assert_eq!(
+            npm_global("npm i -D gizmo@3", &product).as_deref(),
+            Some("npm install -g gizmo@3")
+        );
+        assert_eq!(
+            npm_global("npm install --save-dev husk lint", &product),
+            None
+        );
+        assert_eq!(npm_global("npm install -g gizmo", &product), None);
+        assert_eq!(npm_global("npm install", &product), None);
     }
 
     #[test]

@@ -668,6 +668,9 @@ fn package_install(facts: &mut Facts, kind: RouteKind, packages: &[&str], progra
 /// `prettier`, `@scope/tool@1` → `@scope/tool`; `None` for paths, URLs and placeholders.
 pub(crate) fn package_name(argument: &str) -> Option<String> {
     let word = argument.trim_matches(['\'', '"']);
+    if word.contains("://") {
+        return None;
+    }
     let (scope, rest) = match word.strip_prefix('@') {
         Some(rest) => ("@", rest),
         None => ("", word),

@@ -243,6 +243,7 @@ fn sanitize(name: &str) -> Option<String> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '+' | '/' | '@'))
         && (lower.starts_with('@') || !lower.contains('/'))
+        && !lower[1..].contains('@')
         && !NOT_NAMES.contains(&lower.as_str());
     valid.then_some(lower)
 }

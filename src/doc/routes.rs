@@ -308,10 +308,23 @@ fn split_unit(
                 || (fact.third_party && current.installed_product && !current.third_party)
                 || reinstall);
         if conflict {
+            // Set-up lines of the new command's own block (`python3 -m venv x` before
+            // `x/bin/pip install`) open the new route rather than end the previous one.
+            let mut carried = Vec::new();
+            while current.commands.len() > 1
+                && let Some(&last) = current.commands.last()
+                && block_of(outline, last) == block
+                && !facts[last].installs_product
+                && facts[last].asserts.is_none()
+            {
+                carried.insert(0, last);
+                current.commands.pop();
+            }
             drafts.push(std::mem::replace(
                 &mut current,
                 Draft {
                     unit,
+                    commands: carried,
                     ..Draft::default()
                 },
             ));

@@ -345,7 +345,7 @@ impl BlockReader {
             {
                 // A root prompt in a transcript; elsewhere only when a command follows (a
                 // comment line in a prompted script block is dropped like output).
-                if self.session || looks_like_command(rest) {
+                if !reads_like_prose(rest) && (self.session || looks_like_command(rest)) {
                     return Some((Prompt::Root, rest));
                 }
                 return None;
@@ -431,6 +431,16 @@ fn strong_prompt(line: &str) -> Option<(Prompt, &str)> {
                 .chars()
                 .all(|character| character.is_alphanumeric() || "@:~/._-".contains(character)));
     shaped_like_prompt.then_some((prompt, rest))
+}
+
+/// `Install the tool` after a `#`: a capitalised word, as a sentence starts, is a comment even
+/// in a transcript (programs are rarely capitalised).
+fn reads_like_prose(text: &str) -> bool {
+    let first = text.split_whitespace().next().unwrap_or_default();
+    let mut characters = first.chars();
+    characters.next().is_some_and(|c| c.is_ascii_uppercase())
+        && characters.as_str().chars().all(|c| c.is_ascii_lowercase())
+        && !characters.as_str().is_empty()
 }
 
 /// Removes the `> ` secondary prompt a terminal shows on continuation lines.
@@ -1209,6 +1219,17 @@ mod tests {
             texts(block, Some("console")),
             ["apt-get update", "rg --version"]
         );
+    }
+
+    #[test]
+    fn a_capitalised_comment_in_a_transcript_is_not_a_root_command() {
+        let extraction = extract_block("# Install gizmo\n$ pip install gizmo\n", Some("bash"));
+        let texts: Vec<&str> = extraction
+            .commands
+            .iter()
+            .map(|command| command.text.as_str())
+            .collect();
+        assert_eq!(texts, ["pip install gizmo"]);
     }
 
     #[test]

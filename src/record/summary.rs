@@ -130,7 +130,7 @@ pub fn describe(delta: &Delta, packages: &[PackageChange]) -> Vec<String> {
         })
         .collect();
     if !executables.is_empty() {
-        lines.push(format!("new executables: {}", executables.join(", ")));
+        lines.push(format!("new executables: {}", first_of(&executables, 12)));
     }
     for (label, kind) in [
         ("packages added", "added"),
@@ -143,7 +143,7 @@ pub fn describe(delta: &Delta, packages: &[PackageChange]) -> Vec<String> {
             .map(|change| format!("{} ({})", change.describe(), change.manager))
             .collect();
         if !named.is_empty() {
-            lines.push(format!("{label}: {}", named.join(", ")));
+            lines.push(format!("{label}: {}", first_of(&named, 12)));
         }
     }
     let configuration: Vec<String> = changes
@@ -153,16 +153,9 @@ pub fn describe(delta: &Delta, packages: &[PackageChange]) -> Vec<String> {
         .map(|change| format!("{} {}", change.kind.marker(), change.path))
         .collect();
     if !configuration.is_empty() {
-        let shown: Vec<&str> = configuration.iter().take(8).map(String::as_str).collect();
-        let more = configuration.len().saturating_sub(shown.len());
         lines.push(format!(
-            "config files changed: {}{}",
-            shown.join(", "),
-            if more > 0 {
-                format!(" and {more} more")
-            } else {
-                String::new()
-            }
+            "config files changed: {}",
+            first_of(&configuration, 8)
         ));
     }
     let (mut added, mut modified, mut deleted) = (0, 0, 0);
@@ -200,6 +193,15 @@ fn is_executable(change: &Change) -> bool {
             FileType::Symlink => true,
             _ => false,
         }
+}
+
+/// The first `max` items joined, and how many more there are (the report has them all).
+fn first_of(items: &[String], max: usize) -> String {
+    let shown = items[..items.len().min(max)].join(", ");
+    match items.len().saturating_sub(max) {
+        0 => shown,
+        more => format!("{shown} and {more} more"),
+    }
 }
 
 #[cfg(test)]
