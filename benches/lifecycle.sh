@@ -1,11 +1,16 @@
 #!/bin/sh
-# benches/lifecycle.sh [BINARY]: jq (apt) on a throwaway copy of the Debian minbase rootfs,
-# treated as the machine (chrooted in a private mount namespace, as tests/lifecycle.rs does):
-# apply, then uninstall; prints the paths that differ from the pre-install tree (outside
-# caches) and the time of `agent-install uninstall jq --yes` against `apt-get purge` of the
-# same packages on a second copy. Needs root and the cached minbase rootfs.
+# benches/lifecycle.sh [BINARY] [PRODUCT...]: for each product of the catalog (default: jq from
+# apt, httpie from PyPI via pipx, prettier from the npm registry), on a throwaway copy of the
+# Debian minbase rootfs treated as the machine (chrooted in a private mount namespace, as
+# tests/lifecycle.rs does): apply, then uninstall. Prints the paths that differ from the
+# pre-install tree (outside caches) and the time of `agent-install uninstall NAME --yes`
+# against the package managers' own removal of the same packages (`pipx uninstall`, `npm
+# uninstall -g`, then `apt-get purge` of the apt packages the install added, as the record
+# lists them) on a second copy of the installed machine. Needs root and the cached minbase.
 set -eu
 binary=${1:-target/debug/agent-install}
+[ $# -gt 0 ] && shift
+products=${*:-jq httpie prettier}
 here=$(cd "$(dirname "$0")" && pwd)
 minbase=$HOME/.cache/agent-install/rootfs/debian-bookworm-minbase
 work=$(mktemp -d /var/tmp/lifecycle-bench-XXXXXX)
@@ -15,7 +20,16 @@ machine() {
     cp -a "$minbase" "$1"
     cp "$binary" "$1/usr/local/bin/agent-install"
     rm -f "$1/etc/resolv.conf" && cp /etc/resolv.conf "$1/etc/resolv.conf"
-    cp "$here/../install-docs/jq.md" "$1/root/jq.md"
+    # This machine reaches PyPI and npm through a TLS-inspecting proxy: its CA bundle goes in,
+    # named by pip's and npm's system-wide configuration (there before the install, unchanged).
+    cp /etc/ssl/certs/ca-certificates.crt "$1/etc/host-ca.crt"
+    printf '[global]\ncert = /etc/host-ca.crt\n' > "$1/etc/pip.conf"
+    printf 'cafile=/etc/host-ca.crt\n' > "$1/etc/npmrc"
+    case $2 in
+    # The catalog's httpie doc offers apt first; this measures the pipx route from PyPI.
+    httpie) printf '+++\nname = "httpie"\nverify = ["http --version"]\n+++\n\n# httpie\n\n## pipx\n\n```sh\npipx install httpie\n```\n\n## Check\n\n```sh\nhttp --version\n```\n' > "$1/root/httpie.md" ;;
+    *) cp "$here/../install-docs/$2.md" "$1/root/$2.md" ;;
+    esac
 }
 
 on() {
@@ -33,21 +47,49 @@ exec chroot "$root" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbi
 
 seconds() { date +%s.%N; }
 
-machine "$work/a"
-cp -a "$work/a" "$work/before"
-on "$work/a" 'cd /root && agent-install run jq.md --apply --yes' >/dev/null 2>&1
-cp -a "$work/a" "$work/b"
-start=$(seconds)
-on "$work/a" 'agent-install uninstall jq --yes' >/dev/null 2>&1
-end=$(seconds)
-uninstall=$(echo "$end - $start" | bc)
-start=$(seconds)
-on "$work/b" 'DEBIAN_FRONTEND=noninteractive apt-get purge -y --no-auto-remove jq libjq1 libonig5' >/dev/null 2>&1
-end=$(seconds)
-purge=$(echo "$end - $start" | bc)
-echo "paths different after apply + uninstall (outside caches):"
-python3 "$here/tree_diff.py" "$work/before" "$work/a" | tee "$work/diff.txt"
-echo "count: $(wc -l < "$work/diff.txt")"
-echo "paths different after apply + apt-get purge alone (outside caches):"
-python3 "$here/tree_diff.py" "$work/before" "$work/b" | wc -l
-echo "uninstall ${uninstall}s, apt-get purge ${purge}s, ratio $(echo "scale=2; $uninstall / $purge" | bc)"
+# The package managers' own removal of what the record says the install added.
+removal_of() {
+    python3 - "$1" <<'PY'
+import glob, json, sys
+record = json.load(open(glob.glob(sys.argv[1] + "/var/lib/agent-install/records/*/record.json")[0]))
+added = [p for p in record["packages"] if p.get("before") is None and p.get("after") is not None]
+commands = []
+for p in added:
+    if p["manager"] == "pipx":
+        commands.append("pipx uninstall " + p["name"])
+    elif p["manager"] == "npm":
+        commands.append("npm uninstall -g " + p["name"])
+    elif p["manager"] == "cargo":
+        commands.append("cargo uninstall " + p["name"])
+apt = [p["name"] for p in added if p["manager"] == "apt"]
+if apt:
+    commands.append("DEBIAN_FRONTEND=noninteractive apt-get purge -y --no-auto-remove " + " ".join(apt))
+print(" && ".join(commands) or "true")
+PY
+}
+
+for product in $products; do
+    rm -rf "$work/a" "$work/b" "$work/before"
+    machine "$work/a" "$product"
+    cp -a "$work/a" "$work/before"
+    start=$(seconds)
+    on "$work/a" "cd /root && agent-install run $product.md --apply --yes" >"$work/apply.log" 2>&1 ||
+        { echo "$product: the apply failed"; tail -20 "$work/apply.log"; continue; }
+    apply=$(echo "$(seconds) - $start" | bc)
+    cp -a "$work/a" "$work/b"
+    removal=$(removal_of "$work/b")
+    start=$(seconds)
+    on "$work/a" "agent-install uninstall $product --yes" >"$work/uninstall.log" 2>&1 ||
+        { echo "$product: the uninstall failed"; tail -20 "$work/uninstall.log"; continue; }
+    uninstall=$(echo "$(seconds) - $start" | bc)
+    start=$(seconds)
+    on "$work/b" "$removal" >"$work/removal.log" 2>&1 || echo "$product: \`$removal\` failed"
+    own=$(echo "$(seconds) - $start" | bc)
+    echo "== $product (apply ${apply}s)"
+    echo "paths different after apply + uninstall (outside caches):"
+    python3 "$here/tree_diff.py" "$work/before" "$work/a" | tee "$work/diff.txt" | head -20
+    echo "count: $(wc -l < "$work/diff.txt")"
+    echo "paths different after apply + the managers' own removal (outside caches): $(python3 "$here/tree_diff.py" "$work/before" "$work/b" | wc -l)"
+    echo "the managers' own removal: $removal"
+    echo "uninstall ${uninstall}s, own removal ${own}s, ratio $(echo "scale=2; $uninstall / $own" | bc)"
+done

@@ -103,6 +103,14 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         highlights: Vec<String>,
     },
+    /// The requests through the egress fence while one command ran (a step, or a check when
+    /// `step` is `None`), one per host and port, bytes summed; a blocked one failed it.
+    Network {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        step: Option<usize>,
+        command: String,
+        requests: Vec<crate::sandbox::egress::NetworkRequest>,
+    },
     /// Something the user should know that is not an error.
     Warning { message: String },
     /// What an LLM agent spent, emitted just before `Finished` when it made any call.

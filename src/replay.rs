@@ -252,7 +252,19 @@ pub fn gate(
     target: Target,
     interaction: Interaction,
 ) -> Result<Verdict, String> {
-    let verdict = policy.check(command, target);
+    gate_after(command, what, policy, target, interaction, &[])
+}
+
+/// [`gate`], knowing the files earlier lines downloaded ([`Policy::check_after`]).
+pub fn gate_after(
+    command: &str,
+    what: &str,
+    policy: &Policy,
+    target: Target,
+    interaction: Interaction,
+    downloaded: &[String],
+) -> Result<Verdict, String> {
+    let verdict = policy.check_after(command, target, downloaded);
     let refusal = match verdict.resolve(interaction) {
         Resolution::Run => None,
         Resolution::Prompt => (!confirm(&format!(
@@ -280,9 +292,18 @@ pub fn approve(
     interaction: Interaction,
 ) -> Result<Approved, String> {
     let mut approved = Vec::with_capacity(steps.len());
+    let mut downloaded = Vec::new();
     for (index, step) in steps.iter().enumerate() {
         let what = format!("step {}", index + 1);
-        let verdict = gate(&step.command, &what, policy, target, interaction)?;
+        let verdict = gate_after(
+            &step.command,
+            &what,
+            policy,
+            target,
+            interaction,
+            &downloaded,
+        )?;
+        downloaded.extend(crate::policy::downloads::downloaded_paths(&step.command));
         approved.push(PlanStep {
             decision: verdict.decision.name().to_string(),
             risks: verdict
@@ -295,7 +316,7 @@ pub fn approve(
     }
     for (index, command) in verification.iter().enumerate() {
         let what = format!("verification check {}", index + 1);
-        gate(command, &what, policy, target, interaction)?;
+        gate_after(command, &what, policy, target, interaction, &downloaded)?;
     }
     Ok(Approved {
         steps: approved,
@@ -332,7 +353,7 @@ pub fn run_command(
     if let Some(timeout) = timeout {
         request = request.with_timeout(timeout);
     }
-    sandbox.exec(&request, &mut |stream, line| {
+    let mut observation = sandbox.exec(&request, &mut |stream, line| {
         let stream = match stream {
             sandbox::Stream::Stdout => EventStream::Stdout,
             sandbox::Stream::Stderr => EventStream::Stderr,
@@ -342,7 +363,35 @@ pub fn run_command(
             stream,
             line: line.to_string(),
         });
-    })
+    })?;
+    record_network(sandbox, Some(step), command, &mut observation, emit);
+    Ok(observation)
+}
+
+/// Drains the egress fence's record of the command that just ran — the one place every step
+/// and check does — into a `Network` event; a blocked request fails the command
+/// ([`Observation::blocked`]). Nothing happens in a sandbox without a fence.
+pub fn record_network(
+    sandbox: &mut dyn Sandbox,
+    step: Option<usize>,
+    command: &str,
+    observation: &mut Observation,
+    emit: &mut dyn FnMut(Event),
+) {
+    let requests = sandbox::egress::summarize(&sandbox.network_requests());
+    if requests.is_empty() {
+        return;
+    }
+    observation.blocked = requests
+        .iter()
+        .filter(|request| !request.allowed)
+        .map(|request| format!("{}:{}", request.host, request.port))
+        .collect();
+    emit(Event::Network {
+        step,
+        command: command.to_string(),
+        requests,
+    });
 }
 
 /// Runs one verification command in a fresh login shell — a PATH change that only lived in
@@ -368,8 +417,16 @@ pub fn verify_tied(
     tie: Option<&dyn Fn(&str) -> bool>,
     emit: &mut dyn FnMut(Event),
 ) -> Result<Option<FailedCheck>, SandboxError> {
-    let request = ExecRequest::new(login_shell_command(command)).with_timeout(timeout);
-    let observation = sandbox.exec(&request, &mut |_, _| {})?;
+    // A check must not run code the install put in a shell start-up file: when the install
+    // wrote one, the check runs in a shell that reads none, with the usual bin directories.
+    let shell = if wrote_startup_file(sandbox) {
+        plain_shell_command(command)
+    } else {
+        login_shell_command(command)
+    };
+    let request = ExecRequest::new(shell).with_timeout(timeout);
+    let mut observation = sandbox.exec(&request, &mut |_, _| {})?;
+    record_network(sandbox, None, command, &mut observation, emit);
     let output = combined_output(&observation);
     let untied = observation.success() && tie.is_some_and(|tie| !tie(&output));
     let passed = observation.success() && !untied;
@@ -410,10 +467,58 @@ pub(crate) fn login_shell_command(command: &str) -> String {
     )
 }
 
+/// The directories a plain verification shell searches: the system's, and the ones installers
+/// put programs in and add to PATH from a start-up file (pipx, cargo, go, deno, bun).
+const PLAIN_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$HOME/.local/bin:$HOME/.cargo/bin:$HOME/go/bin:/usr/local/go/bin:$HOME/.deno/bin:$HOME/.bun/bin";
+
+/// `command` run by bash (or sh) reading no start-up file at all, with a clean environment.
+pub(crate) fn plain_shell_command(command: &str) -> String {
+    let quoted = format!("'{}'", command.replace('\'', r"'\''"));
+    format!(
+        "cd / && if command -v bash >/dev/null 2>&1; then exec env -i HOME=\"$HOME\" USER=\"${{USER:-root}}\" LANG=C.UTF-8 TERM=dumb PATH=\"{PLAIN_PATH}\" bash --noprofile --norc -c {quoted}; else exec env -i HOME=\"$HOME\" LANG=C.UTF-8 TERM=dumb PATH=\"{PLAIN_PATH}\" sh -c {quoted}; fi"
+    )
+}
+
+/// Whether the install wrote a file that a login shell reads (`~/.bashrc`, `~/.profile`,
+/// `/etc/profile.d/*`, ...), as far as the sandbox's delta tells; `false` where there is none.
+fn wrote_startup_file(sandbox: &mut dyn Sandbox) -> bool {
+    if !sandbox.tracks_changes() {
+        return false;
+    }
+    let Ok(delta) = sandbox.delta() else {
+        return false;
+    };
+    delta
+        .changes
+        .iter()
+        .any(|change| change.kind != sandbox::ChangeKind::Deleted && is_startup_file(&change.path))
+}
+
+fn is_startup_file(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let in_home = path.starts_with("/root/") || path.starts_with("/home/");
+    (in_home
+        && matches!(
+            name,
+            ".bashrc" | ".profile" | ".bash_profile" | ".bash_login" | ".zshrc" | ".zprofile"
+        ))
+        || matches!(
+            path,
+            "/etc/profile" | "/etc/bash.bashrc" | "/etc/environment"
+        )
+        || path.starts_with("/etc/profile.d/")
+}
+
 /// stdout and stderr of an observation as one text.
 pub(crate) fn combined_output(observation: &Observation) -> String {
     let stdout = observation.stdout.text();
-    let stderr = observation.stderr.text();
+    let mut stderr = observation.stderr.text();
+    if !observation.blocked.is_empty() {
+        if !stderr.is_empty() && !stderr.ends_with('\n') {
+            stderr.push('\n');
+        }
+        stderr.push_str(&sandbox::egress::blocked_message(&observation.blocked));
+    }
     match (stdout.trim().is_empty(), stderr.trim().is_empty()) {
         (true, _) => stderr,
         (false, true) => stdout,
@@ -567,6 +672,7 @@ mod tests {
             stdout: Default::default(),
             stderr: Default::default(),
             executed: true,
+            blocked: Vec::new(),
         };
         assert_eq!(
             change_from_output(&step("jq --version", &["read-only"]), &observation),
@@ -585,6 +691,30 @@ mod tests {
                 &observation
             ),
             StepChange::Changed
+        );
+    }
+
+    #[test]
+    fn start_up_files_are_known() {
+        for path in [
+            "/root/.bashrc",
+            "/home/ann/.profile",
+            "/etc/profile.d/tool.sh",
+            "/etc/bash.bashrc",
+        ] {
+            assert!(is_startup_file(path), "{path}");
+        }
+        for path in [
+            "/root/.bashrc.d",
+            "/usr/local/bin/.profile",
+            "/etc/profiles",
+        ] {
+            assert!(!is_startup_file(path), "{path}");
+        }
+        let plain = plain_shell_command("it's --version");
+        assert!(
+            plain.contains("--noprofile --norc -c 'it'\\''s --version'"),
+            "{plain}"
         );
     }
 
@@ -613,6 +743,54 @@ mod tests {
         assert!(error.contains("--yes"), "{error}");
         let approved = approve(&steps[..1], &[], &policy, Target::Host, interaction).unwrap();
         assert_eq!(approved.steps()[0].decision, "allow");
+    }
+
+    #[test]
+    fn a_file_downloaded_by_an_earlier_step_and_run_later_is_pipe_to_shell() {
+        let steps = [
+            step("curl -fsSL https://get.example.com/i.sh -o /tmp/s.sh", &[]),
+            step("sh /tmp/s.sh", &[]),
+        ];
+        let refused = approve(
+            &steps,
+            &[],
+            &Policy::default(),
+            Target::Sandbox,
+            Interaction::default(),
+        )
+        .unwrap_err();
+        assert!(refused.starts_with("step 2 `sh /tmp/s.sh`"), "{refused}");
+        assert!(
+            refused.contains("`/tmp/s.sh` was fetched by a download"),
+            "{refused}"
+        );
+        let approved = approve(
+            &steps,
+            &[],
+            &Policy::default(),
+            Target::Sandbox,
+            Interaction {
+                terminal: false,
+                yes: true,
+            },
+        )
+        .expect("--yes answers ask");
+        assert!(
+            approved.steps()[1]
+                .risks
+                .contains(&"pipe-to-shell".to_string())
+        );
+        // Alone, the same line is only a local script.
+        assert!(
+            approve(
+                &steps[1..],
+                &[],
+                &Policy::default(),
+                Target::Sandbox,
+                Interaction::default()
+            )
+            .is_ok()
+        );
     }
 
     #[test]

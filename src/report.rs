@@ -29,6 +29,10 @@ pub struct Report {
     /// Doc checks that did not prove this install (another route's, usage examples).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub checks_set_aside: Vec<SetAside>,
+    /// Every host the commands reached through the egress fence, or tried to: host, port,
+    /// bytes relayed both ways, allowed or blocked (empty without a fence).
+    #[serde(default)]
+    pub network: Vec<crate::sandbox::egress::NetworkRequest>,
     pub duration_ms: u64,
 }
 
@@ -105,6 +109,7 @@ pub struct ReportBuilder {
     plan_source: Option<crate::event::PlanSource>,
     warnings: Vec<String>,
     checks_set_aside: Vec<SetAside>,
+    network: Vec<crate::sandbox::egress::NetworkRequest>,
     finished: Option<(Outcome, u8, String, Option<String>, u64)>,
 }
 
@@ -207,6 +212,10 @@ impl ReportBuilder {
                 })
             }
             Event::Warning { message } => self.warnings.push(message.clone()),
+            Event::Network { requests, .. } => {
+                self.network.extend(requests.iter().cloned());
+                self.network = crate::sandbox::egress::summarize(&self.network);
+            }
             Event::CheckSetAside { command, reason } => self.checks_set_aside.push(SetAside {
                 command: command.clone(),
                 reason: reason.clone(),
@@ -263,6 +272,7 @@ impl ReportBuilder {
             plan_source: self.plan_source,
             warnings: self.warnings,
             checks_set_aside: self.checks_set_aside,
+            network: self.network,
             duration_ms,
         })
     }

@@ -137,6 +137,8 @@ async fn run_with(
         unverified: None,
         unreachable: Vec::new(),
         rehearsal_delta: None,
+        downloaded: Vec::new(),
+        contacted: Vec::new(),
         started,
     };
     let (outcome, exit_code, message) = match sandbox {
@@ -225,6 +227,10 @@ struct Loop<'a> {
     unreachable: Vec<String>,
     /// The rehearsal's filesystem changes: the file list of the install record.
     rehearsal_delta: Option<sandbox::Delta>,
+    /// Files the steps that ran downloaded: running one later is pipe-to-shell.
+    downloaded: Vec<String>,
+    /// The requests through the egress fence, with the command that made each.
+    contacted: Vec<(String, sandbox::egress::NetworkRequest)>,
     started: Instant,
 }
 
@@ -242,6 +248,10 @@ impl Loop<'_> {
             Ok(sandbox) => sandbox,
             Err(error) => return sandbox_ending(&error),
         };
+        if let Some(message) = sandbox::unfenced_warning(&self.settings.rehearsal, sandbox.as_ref())
+        {
+            self.outputs.emit(Event::Warning { message });
+        }
         let result = self.drive_in(agent, sandbox.as_mut()).await;
         if let Err(error) = tokio::task::block_in_place(|| sandbox.discard()) {
             self.outputs.emit(Event::Warning {
@@ -273,9 +283,34 @@ impl Loop<'_> {
             let (policy, target) = (&self.settings.policy, self.rehearsal_target());
             // Only hosts of commands the policy would let run are asked: a denied line of a
             // hostile doc must not make agent-install contact its host either.
-            let origins = download_origins(self.doc, |command| {
+            let mut origins = download_origins(self.doc, |command| {
                 policy.check(command, target).decision != crate::policy::Decision::Deny
             });
+            // Nor a host the egress fence would block: one a policy file denies, or a name
+            // that resolves to this machine's loopback (the fence's DNS-trick rule).
+            if let Some(rules) = &self.settings.rehearsal.egress {
+                let mut fenced = Vec::new();
+                for origin in origins {
+                    let Ok(url) = reqwest::Url::parse(&origin) else {
+                        continue;
+                    };
+                    let port = url.port_or_known_default().unwrap_or(80);
+                    let Some(host) = url.host_str().map(str::to_string) else {
+                        continue;
+                    };
+                    let addresses: Vec<std::net::SocketAddr> =
+                        tokio::net::lookup_host((host.as_str(), port))
+                            .await
+                            .map(Iterator::collect)
+                            .unwrap_or_default();
+                    if rules.allows(&host, port)
+                        && !sandbox::egress::resolves_to_loopback(&host, &addresses)
+                    {
+                        fenced.push(origin);
+                    }
+                }
+                origins = fenced;
+            }
             self.unreachable =
                 crate::probe::unreachable_origins(&origins, REACHABILITY_TIMEOUT).await;
         }
@@ -504,9 +539,10 @@ impl Loop<'_> {
             interrupted: Some(Arc::clone(&self.settings.interrupted)),
             ..ReplayOptions::new(self.rehearsal_target().name())
         };
-        let outputs = &mut *self.outputs;
+        let (outputs, contacted) = (&mut *self.outputs, &mut self.contacted);
         let replayed = tokio::task::block_in_place(|| {
             replay::replay(&approved, sandbox, &options, &mut |event| {
+                keep_network(contacted, &event);
                 outputs.emit(event)
             })
         })
@@ -647,7 +683,10 @@ impl Loop<'_> {
     ) -> Result<ActionResult, Ending> {
         self.step += 1;
         let step = self.step;
-        let verdict = self.settings.policy.check(command, self.rehearsal_target());
+        let verdict =
+            self.settings
+                .policy
+                .check_after(command, self.rehearsal_target(), &self.downloaded);
         let risks: Vec<String> = verdict
             .classes()
             .iter()
@@ -701,6 +740,8 @@ impl Loop<'_> {
         let success = observation.success() || !observation.executed;
         if success {
             self.state_version += 1;
+            self.downloaded
+                .extend(crate::policy::downloads::downloaded_paths(command));
             self.verified.push(VerifiedStep {
                 command: command.to_string(),
                 purpose: purpose.to_string(),
@@ -735,7 +776,7 @@ impl Loop<'_> {
         timeout: Option<Duration>,
     ) -> Result<Observation, Ending> {
         let limit = self.step_timeout(timeout);
-        let outputs = &mut *self.outputs;
+        let (outputs, contacted) = (&mut *self.outputs, &mut self.contacted);
         let result = tokio::task::block_in_place(|| {
             replay::run_command(
                 sandbox,
@@ -744,7 +785,10 @@ impl Loop<'_> {
                 purpose,
                 target,
                 Some(limit),
-                &mut |event| outputs.emit(event),
+                &mut |event| {
+                    keep_network(contacted, &event);
+                    outputs.emit(event)
+                },
             )
         });
         let observation = result.map_err(|error| sandbox_ending(&error))?;
@@ -919,14 +963,17 @@ impl Loop<'_> {
         }
         self.approve_check(command, "a verification check")
             .map_err(|message| ending(Outcome::Refused, message))?;
-        let outputs = &mut *self.outputs;
+        let (outputs, contacted) = (&mut *self.outputs, &mut self.contacted);
         tokio::task::block_in_place(|| {
             replay::verify(
                 sandbox,
                 command,
                 target,
                 VERIFICATION_TIMEOUT,
-                &mut |event| outputs.emit(event),
+                &mut |event| {
+                    keep_network(contacted, &event);
+                    outputs.emit(event)
+                },
             )
         })
         .map_err(|error| sandbox_ending(&error))
@@ -1107,9 +1154,19 @@ impl Loop<'_> {
             ApplyMode::Apply => true,
             ApplyMode::NoApply => false,
             ApplyMode::Ask => {
+                let hosts = self
+                    .plan
+                    .as_ref()
+                    .map(|plan| plan.network.clone())
+                    .unwrap_or_default();
+                let network = if hosts.is_empty() {
+                    String::new()
+                } else {
+                    format!(" The rehearsal contacted {}.", hosts.join(", "))
+                };
                 if self.settings.interaction.terminal
                     && !confirm(&format!(
-                        "The rehearsal passed ({} step(s) via {route}). Apply them to this machine?",
+                        "The rehearsal passed ({} step(s) via {route}).{network} Apply them to this machine?",
                         self.verified.len()
                     ))
                 {
@@ -1178,9 +1235,28 @@ impl Loop<'_> {
                     uncertain: None,
                 })
                 .collect(),
+            network: self.needed_hosts(verification),
             verification: verification.to_vec(),
             verified: self.settings.rehearsal.backend != sandbox::Backend::DryRun,
         }
+    }
+
+    /// The hosts the verified steps and checks reached through the fence (`host`, or
+    /// `host:port` off the default ports): what the install needed from the network.
+    fn needed_hosts(&self, verification: &[String]) -> Vec<String> {
+        let mut hosts: Vec<String> = Vec::new();
+        for (command, request) in &self.contacted {
+            let kept = self.verified.iter().any(|step| &step.command == command)
+                || verification.contains(command);
+            let host = match request.port {
+                80 | 443 => request.host.clone(),
+                port => format!("{}:{port}", request.host),
+            };
+            if kept && request.allowed && !hosts.contains(&host) {
+                hosts.push(host);
+            }
+        }
+        hosts
     }
 
     /// Replays exactly the verified steps on the target under the host policy, then verifies
@@ -1363,6 +1439,20 @@ async fn wait_until_set(flag: &AtomicBool) {
 }
 
 /// Asks a yes/no question on the terminal; anything but a clear yes is no.
+/// Keeps the fence's record of a command from its `Network` event.
+fn keep_network(contacted: &mut Vec<(String, sandbox::egress::NetworkRequest)>, event: &Event) {
+    if let Event::Network {
+        command, requests, ..
+    } = event
+    {
+        contacted.extend(
+            requests
+                .iter()
+                .map(|request| (command.clone(), request.clone())),
+        );
+    }
+}
+
 fn confirm(question: &str) -> bool {
     dialoguer::Confirm::new()
         .with_prompt(question)

@@ -295,6 +295,10 @@ struct Terminal {
     /// `3/7` when the number of steps is known, else `3`.
     step_label: String,
     styles: Styles,
+    /// The requests through the egress fence so far, for the closing summary.
+    network: Vec<crate::sandbox::egress::NetworkRequest>,
+    /// The step whose requests the fence blocked, if the last `Network` event said so.
+    blocked_step: Option<usize>,
 }
 
 struct Styles {
@@ -323,6 +327,8 @@ impl Terminal {
                 dim: style(Style::new().dim()),
                 bold: style(Style::new().bold()),
             },
+            network: Vec::new(),
+            blocked_step: None,
         }
     }
 
@@ -340,6 +346,13 @@ impl Terminal {
     }
 
     fn render(&mut self, event: &Event) {
+        if let Event::Network { requests, step, .. } = event {
+            if requests.iter().any(|request| !request.allowed) {
+                self.blocked_step = *step;
+            }
+            self.network.extend(requests.iter().cloned());
+            self.network = crate::sandbox::egress::summarize(&self.network);
+        }
         if self.quiet && !matches!(event, Event::Finished { .. }) {
             return;
         }
@@ -462,8 +475,10 @@ impl Terminal {
             } => {
                 self.clear_spinner();
                 let seconds = *duration_ms as f64 / 1000.0;
+                let blocked = self.blocked_step.take() == Some(*step);
                 let status = match (exit_status, timed_out) {
                     (_, true) => format!("{}", bad.apply_to("timed out")),
+                    _ if blocked => format!("{}", bad.apply_to("blocked by the egress fence")),
                     (Some(0), _) => match change {
                         Some(change) => format!("{}", good.apply_to(change.name())),
                         None => format!("{}", good.apply_to("ok")),
@@ -546,6 +561,29 @@ impl Terminal {
             Event::Warning { message } => {
                 self.line(format!("{} {message}", bad.apply_to("warning:")))
             }
+            Event::Network {
+                step: None,
+                command,
+                requests,
+            } if command == REHEARSAL_NETWORK => {
+                if let Some(summary) = network_summary(requests) {
+                    self.line(format!("{} {command}: {summary}", dim.apply_to("network")));
+                }
+            }
+            Event::Network { requests, .. } => {
+                let blocked: Vec<String> = requests
+                    .iter()
+                    .filter(|request| !request.allowed)
+                    .map(|request| format!("{}:{}", request.host, request.port))
+                    .collect();
+                if !blocked.is_empty() {
+                    self.line(format!(
+                        "  {} {}",
+                        bad.apply_to("network:"),
+                        crate::sandbox::egress::blocked_message(&blocked)
+                    ));
+                }
+            }
             Event::CheckSetAside { command, reason } => self.line(format!(
                 "  not a check of this install: {command} ({reason})"
             )),
@@ -582,10 +620,44 @@ impl Terminal {
                     .as_deref()
                     .map(|route| format!(" via {route}"))
                     .unwrap_or_default();
+                if let Some(summary) = network_summary(&self.network) {
+                    self.line(format!("{} {summary}", dim.apply_to("network")));
+                }
                 self.line(format!("{headline}{route} in {seconds:.1}s — {message}"));
             }
         }
     }
+}
+
+/// The `command` of the `Network` event that sums up what a rehearsal reached before an apply
+/// to this machine (shown as one line).
+pub const REHEARSAL_NETWORK: &str = "the rehearsal before the apply";
+
+/// "contacted deb.debian.org (4.1 MB); blocked 127.0.0.1:18777", or `None` when nothing went
+/// through a fence.
+pub fn network_summary(requests: &[crate::sandbox::egress::NetworkRequest]) -> Option<String> {
+    let address = |request: &crate::sandbox::egress::NetworkRequest| match request.port {
+        80 | 443 => request.host.clone(),
+        port => format!("{}:{port}", request.host),
+    };
+    let contacted: Vec<String> = requests
+        .iter()
+        .filter(|request| request.allowed)
+        .map(|request| format!("{} ({})", address(request), human_bytes(request.bytes)))
+        .collect();
+    let blocked: Vec<String> = requests
+        .iter()
+        .filter(|request| !request.allowed)
+        .map(address)
+        .collect();
+    let mut parts = Vec::new();
+    if !contacted.is_empty() {
+        parts.push(format!("contacted {}", contacted.join(", ")));
+    }
+    if !blocked.is_empty() {
+        parts.push(format!("blocked {}", blocked.join(", ")));
+    }
+    (!parts.is_empty()).then(|| parts.join("; "))
 }
 
 fn first_line(command: &str) -> String {

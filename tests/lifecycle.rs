@@ -471,8 +471,44 @@ fn jq_from_apt_is_applied_and_uninstalled_leaving_the_tree_as_it_was() {
 #[allow(dead_code)]
 fn unused(_: &Path) {}
 
+/// Starts `script` in the machine in the background, waits until `ready` (a shell condition)
+/// holds, kills it with SIGKILL a second later, then waits `linger` seconds for the children
+/// it left (a step's `sleep`) to end.
+fn kill_when(machine: &Machine, script: &str, ready: &str, linger: u32) {
+    let killed = machine.expect(
+        &format!(
+            "cd /root && {{ {script} > /tmp/run.log 2>&1 & pid=$!; }}; \
+             for i in $(seq 900); do if {ready}; then break; fi; sleep 0.1; done; \
+             sleep 1; kill -9 $pid; wait $pid; echo status=$?; cat /tmp/run.log; sleep {linger}"
+        ),
+        0,
+    );
+    assert!(killed.stdout.contains("status=137"), "{}", killed.stdout);
+}
+
+/// The states of the records on disk, read without agent-install (which would settle them).
+fn states_on_disk(machine: &Machine) -> Vec<String> {
+    let mut states = Vec::new();
+    let records = machine.path("/var/lib/agent-install/records");
+    for entry in std::fs::read_dir(records).into_iter().flatten().flatten() {
+        let text = std::fs::read_to_string(entry.path().join("record.json")).unwrap_or_default();
+        let record: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        states.push(format!(
+            "{} {}",
+            record["name"].as_str().unwrap_or("?"),
+            record["state"].as_str().unwrap_or("?")
+        ));
+    }
+    states.sort();
+    states
+}
+
+/// Slow only on the machine itself: the store (and its lock) exists there once the apply has
+/// begun, never in the rehearsal before it.
+const SLOW_ON_THE_MACHINE: &str = "if [ -e /var/lib/agent-install/lock ]; then sleep 4; fi";
+
 #[test]
-fn an_apply_killed_mid_way_leaves_a_record_that_says_so() {
+fn an_apply_killed_after_its_steps_is_completed_by_the_next_list() {
     if !is_root() {
         eprintln!("skipped: chroot and the overlay sandbox need root");
         return;
@@ -481,25 +517,372 @@ fn an_apply_killed_mid_way_leaves_a_record_that_says_so() {
     let (_served, server) = serve_widget();
     widget_doc(&machine, server.port(), "widget", "widget");
     let text = std::fs::read_to_string(machine.path("/root/widget.md")).expect("doc");
-    // Slow only on the machine itself: the store (and its lock) exists there once the apply
-    // has begun, never in the rehearsal before it.
     machine.write(
         "/root/widget.md",
         &text.replace(
             "## Checking the installation",
-            "Give it a moment:\n\n```sh\nif [ -e /var/lib/agent-install/lock ]; then sleep 4; fi\n```\n\n## Checking the installation",
+            &format!(
+                "Give it a moment:\n\n```sh\n{SLOW_ON_THE_MACHINE}\n```\n\n## Checking the installation"
+            ),
         ),
     );
-    let killed = machine.expect(
-        "cd /root && { agent-install run widget.md --apply --yes > /tmp/run.log 2>&1 & pid=$!; }; \
-         for i in $(seq 600); do [ -n \"$(ls /var/lib/agent-install/records 2>/dev/null)\" ] && break; sleep 0.1; done; \
-         sleep 1; kill -9 $pid; wait $pid; echo status=$?; sleep 4",
-        0,
+    kill_when(
+        &machine,
+        "agent-install run widget.md --apply --yes",
+        "[ -e /usr/local/bin/widget ]",
+        4,
     );
-    assert!(killed.stdout.contains("status=137"), "{}", killed.stdout);
+    assert_eq!(
+        states_on_disk(&machine),
+        vec!["widget applying".to_string()]
+    );
+
+    // The next run (here `list`) finds it, runs the check, and completes the record.
+    let listed = machine.expect("agent-install list --json", 0);
+    assert!(
+        listed.stderr.contains("was interrupted; completed it")
+            && listed.stderr.contains("`widget --version` passes"),
+        "{}",
+        listed.stderr
+    );
+    let list: serde_json::Value = serde_json::from_str(&listed.stdout).expect("JSON");
+    assert_eq!(list[0]["state"], "installed", "{list}");
+    assert_eq!(list[0]["version"], "widget 1.0.0", "{list}");
+    let record = machine.json("agent-install show widget --json");
+    let widget = record["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .find(|file| file["path"] == "/usr/local/bin/widget")
+        .expect("the widget is recorded");
+    assert!(widget["sha256"].is_string(), "{widget}");
+    assert!(
+        record["notes"].to_string().contains("interrupted apply"),
+        "{record}"
+    );
+    // Settled once: the next list says nothing more.
+    let again = machine.expect("agent-install list", 0);
+    assert!(!again.stderr.contains("interrupted"), "{}", again.stderr);
+
+    // With its hashes the record takes the widget back.
+    machine.expect("agent-install uninstall widget --yes", 0);
+    assert!(!machine.path("/usr/local/bin/widget").exists());
+}
+
+#[test]
+fn an_apply_killed_before_the_product_is_there_is_rolled_back() {
+    if !is_root() {
+        eprintln!("skipped: chroot and the overlay sandbox need root");
+        return;
+    }
+    let machine = Machine::new();
+    let (_served, server) = serve_widget();
+    widget_doc(&machine, server.port(), "widget", "widget");
+    let text = std::fs::read_to_string(machine.path("/root/widget.md")).expect("doc");
+    // Killed after the download (curl came from apt), before the binary is unpacked.
+    machine.write(
+        "/root/widget.md",
+        &text.replace("tar -xzf", &format!("{SLOW_ON_THE_MACHINE}\ntar -xzf")),
+    );
+    let before = machine.tree();
+    kill_when(
+        &machine,
+        "agent-install run widget.md --apply --yes",
+        "[ -e /root/widget-1.0.0-linux.tar.gz ]",
+        4,
+    );
+    assert_eq!(
+        states_on_disk(&machine),
+        vec!["widget applying".to_string()]
+    );
+    assert!(!machine.path("/usr/local/bin/widget").exists());
+
+    let listed = machine.expect("agent-install list --json", 0);
+    assert!(
+        listed.stderr.contains("was interrupted; rolled it back")
+            && listed.stderr.contains("`widget --version` fails")
+            && listed.stderr.contains("apt-get purge"),
+        "{}",
+        listed.stderr
+    );
+    let list: serde_json::Value = serde_json::from_str(&listed.stdout).expect("JSON");
+    assert_eq!(list.as_array().map(Vec::len), Some(0), "{list}");
+    let all = machine.json("agent-install list --all --json");
+    assert_eq!(all[0]["state"], "uninstalled", "{all}");
+    // What the partial apply did (curl from apt among it) is gone again.
+    assert_eq!(differences(&before, &machine.tree()), Vec::<String>::new());
+}
+
+#[test]
+fn an_uninstall_killed_mid_way_is_finished_by_the_next_run() {
+    if !is_root() {
+        eprintln!("skipped: chroot and the overlay sandbox need root");
+        return;
+    }
+    let machine = Machine::new();
+    let (_served, server) = serve_widget();
+    widget_doc(&machine, server.port(), "widget", "widget");
+    machine.write("/etc/widget.conf", "colour = blue\n");
+    let text = std::fs::read_to_string(machine.path("/root/widget.md")).expect("doc");
+    machine.write(
+        "/root/widget.md",
+        &text.replace(
+            "## Checking the installation",
+            "Then turn on the widget's colours:\n\n```sh\necho 'colour = red' > /etc/widget.conf\n```\n\n## Checking the installation",
+        ),
+    );
+    // A neighbour whose check is slow while a record says `uninstalling` (only on the
+    // machine: the rehearsal runs before the record says so), so the kill lands after the
+    // widget's removal steps and before the record is retired.
+    widget_doc(&machine, server.port(), "slowpoke", "slowpoke");
+    machine.expect("cd /root && agent-install run slowpoke.md --apply --yes", 0);
+    machine.write(
+        "/usr/local/bin/slowpoke",
+        "#!/bin/sh\nif grep -qs '\"state\": \"uninstalling\"' /var/lib/agent-install/records/*/record.json; then sleep 4; fi\necho slowpoke 1.0\n",
+    );
+    machine.expect("cd /root && agent-install run widget.md --apply --yes", 0);
+
+    kill_when(
+        &machine,
+        "agent-install uninstall widget --yes",
+        "grep -qs '\"state\": \"uninstalling\"' /var/lib/agent-install/records/*/record.json",
+        4,
+    );
+    assert_eq!(
+        states_on_disk(&machine),
+        vec![
+            "slowpoke installed".to_string(),
+            "widget uninstalling".to_string()
+        ]
+    );
+    assert!(!machine.path("/usr/local/bin/widget").exists());
+
+    // The next run (an uninstall of something else would do too; here `list`) finishes it.
+    let listed = machine.expect("agent-install list --json", 0);
+    assert!(
+        listed.stderr.contains("the uninstall of widget")
+            && listed.stderr.contains("was interrupted; finished it"),
+        "{}",
+        listed.stderr
+    );
+    let list: serde_json::Value = serde_json::from_str(&listed.stdout).expect("JSON");
+    let names: Vec<&str> = list
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|row| row["name"].as_str())
+        .collect();
+    assert_eq!(names, vec!["slowpoke"], "{list}");
+    let all = machine.json("agent-install list --all --json");
+    assert!(
+        all.as_array()
+            .expect("array")
+            .iter()
+            .any(|row| row["name"] == "widget" && row["state"] == "uninstalled"),
+        "{all}"
+    );
+    // The restored config is not restored twice, nor reported as changed.
+    assert_eq!(
+        std::fs::read_to_string(machine.path("/etc/widget.conf")).unwrap(),
+        "colour = blue\n"
+    );
+    assert!(
+        !listed.stderr.contains("changed after the install"),
+        "{}",
+        listed.stderr
+    );
+}
+
+/// A local Python index (PEP 503) holding `hellolc 1.0`, a wheel written by hand whose console
+/// script `hellolc` prints its version.
+fn python_index(dir: &Path) {
+    let script = r#"
+import base64, hashlib, os, sys, zipfile
+root = sys.argv[1]
+os.makedirs(os.path.join(root, "simple", "hellolc"), exist_ok=True)
+os.makedirs(os.path.join(root, "files"), exist_ok=True)
+wheel = "hellolc-1.0-py3-none-any.whl"
+files = {
+    "hellolc/__init__.py": "def main():\n    print('hellolc 1.0')\n",
+    "hellolc-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: hellolc\nVersion: 1.0\n",
+    "hellolc-1.0.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: hand\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    "hellolc-1.0.dist-info/entry_points.txt": "[console_scripts]\nhellolc = hellolc:main\n",
+}
+record = []
+for name, text in files.items():
+    digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=").decode()
+    record.append(f"{name},sha256={digest},{len(text.encode())}")
+record.append("hellolc-1.0.dist-info/RECORD,,")
+files["hellolc-1.0.dist-info/RECORD"] = "\n".join(record) + "\n"
+with zipfile.ZipFile(os.path.join(root, "files", wheel), "w") as archive:
+    for name, text in files.items():
+        archive.writestr(name, text)
+with open(os.path.join(root, "simple", "hellolc", "index.html"), "w") as page:
+    page.write(f'<html><body><a href="../../files/{wheel}">{wheel}</a></body></html>\n')
+with open(os.path.join(root, "simple", "index.html"), "w") as page:
+    page.write('<html><body><a href="hellolc/">hellolc</a></body></html>\n')
+"#;
+    let status = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(dir)
+        .status()
+        .expect("python3 runs");
+    assert!(status.success(), "building the local index failed");
+}
+
+#[test]
+fn a_pipx_package_from_a_local_index_is_applied_listed_shown_and_uninstalled() {
+    if !is_root() {
+        eprintln!("skipped: chroot and the overlay sandbox need root");
+        return;
+    }
+    let machine = Machine::new();
+    let served = tempfile::tempdir().expect("temp dir");
+    python_index(served.path());
+    let server = FileServer::serve(served.path());
+    machine.write(
+        "/root/hellolc.md",
+        &format!(
+            "+++\nname = \"hellolc\"\nverify = [\"hellolc\"]\n+++\n\n# Installing hellolc\n\n\
+             ## With pipx\n\n```sh\npipx install --index-url http://127.0.0.1:{}/simple/ hellolc\n```\n\n\
+             ## Checking the installation\n\n```sh\nhellolc\n```\n",
+            server.port()
+        ),
+    );
+    let before = machine.tree();
+    let installed = machine.expect("cd /root && agent-install run hellolc.md --apply --yes", 0);
+    assert!(
+        installed.stderr.contains("recorded as hellolc-"),
+        "{}",
+        installed.stderr
+    );
     let list = machine.json("agent-install list --json");
-    assert_eq!(list[0]["name"], "widget", "{list}");
-    assert_eq!(list[0]["state"], "applying", "{list}");
-    let table = machine.expect("agent-install list", 0);
-    assert!(table.stdout.contains("applying"), "{}", table.stdout);
+    assert_eq!(list[0]["name"], "hellolc", "{list}");
+    assert_eq!(list[0]["state"], "installed", "{list}");
+    let record = machine.json("agent-install show hellolc --json");
+    assert!(
+        record["packages"]
+            .as_array()
+            .expect("packages")
+            .iter()
+            .any(|change| change["manager"] == "pipx" && change["name"] == "hellolc"),
+        "{}",
+        record["packages"]
+    );
+    let removed = machine.expect("agent-install uninstall hellolc --yes", 0);
+    assert!(
+        removed.stderr.contains("pipx uninstall hellolc"),
+        "{}",
+        removed.stderr
+    );
+    assert!(!machine.path("/root/.local/bin/hellolc").exists());
+    assert!(!machine.path("/root/.local/pipx/venvs/hellolc").exists());
+    // pipx itself came from apt for this install and went with it.
+    let pipx = machine.sh("pipx list --short");
+    assert_ne!(pipx.status, 0, "pipx is still here: {}", pipx.stdout);
+    // pipx's own logs (of the install and of the `pipx uninstall`) are logs, like /var/log:
+    // counted as caches, not taken back; their directories stay with them.
+    let left: Vec<String> = differences(&before, &machine.tree())
+        .into_iter()
+        .filter(|line| {
+            let path = &line[2..];
+            !(line.starts_with("+ ")
+                && ("root/.local/pipx/logs".starts_with(path)
+                    || path.starts_with("root/.local/pipx/logs/")))
+        })
+        .collect();
+    assert_eq!(left, Vec::<String>::new());
+}
+
+/// `hellonpm-1.0.0.tgz`, made by `npm pack` from a tiny package whose `bin` prints its version.
+fn npm_tarball(dir: &Path) -> PathBuf {
+    let package = dir.join("hellonpm");
+    std::fs::create_dir_all(package.join("bin")).expect("mkdir");
+    std::fs::write(
+        package.join("package.json"),
+        r#"{"name": "hellonpm", "version": "1.0.0", "bin": {"hellonpm": "bin/hellonpm.js"}}"#,
+    )
+    .expect("write");
+    std::fs::write(
+        package.join("bin/hellonpm.js"),
+        "#!/usr/bin/env node\nconsole.log('hellonpm 1.0.0');\n",
+    )
+    .expect("write");
+    let packed = Command::new("npm")
+        .arg("pack")
+        .arg(&package)
+        .current_dir(dir)
+        .output()
+        .expect("npm pack runs");
+    assert!(
+        packed.status.success(),
+        "npm pack failed: {}",
+        String::from_utf8_lossy(&packed.stderr)
+    );
+    dir.join("hellonpm-1.0.0.tgz")
+}
+
+#[test]
+fn an_npm_package_from_a_local_tarball_is_applied_listed_shown_and_uninstalled() {
+    if !is_root() {
+        eprintln!("skipped: chroot and the overlay sandbox need root");
+        return;
+    }
+    let machine = Machine::new();
+    let work = tempfile::tempdir().expect("temp dir");
+    let tarball = npm_tarball(work.path());
+    std::fs::copy(&tarball, machine.path("/root/hellonpm-1.0.0.tgz")).expect("copy");
+    machine.write(
+        "/root/hellonpm.md",
+        "+++\nname = \"hellonpm\"\nverify = [\"hellonpm\"]\n+++\n\n# Installing hellonpm\n\n\
+         ## With npm\n\n```sh\nnpm install -g /root/hellonpm-1.0.0.tgz\n```\n\n\
+         ## Checking the installation\n\n```sh\nhellonpm\n```\n",
+    );
+    let before = machine.tree();
+    let installed = machine.expect("cd /root && agent-install run hellonpm.md --apply --yes", 0);
+    assert!(
+        installed.stderr.contains("recorded as hellonpm-"),
+        "{}",
+        installed.stderr
+    );
+    let list = machine.json("agent-install list --json");
+    assert_eq!(list[0]["name"], "hellonpm", "{list}");
+    assert_eq!(list[0]["state"], "installed", "{list}");
+    let record = machine.json("agent-install show hellonpm --json");
+    assert!(
+        record["packages"]
+            .as_array()
+            .expect("packages")
+            .iter()
+            .any(|change| change["manager"] == "npm"
+                && change["name"] == "hellonpm"
+                && change["after"] == "1.0.0"),
+        "{}",
+        record["packages"]
+    );
+    let removed = machine.expect("agent-install uninstall hellonpm --yes", 0);
+    assert!(
+        removed.stderr.contains("npm uninstall -g hellonpm"),
+        "{}",
+        removed.stderr
+    );
+    assert!(!machine.path("/usr/local/bin/hellonpm").exists());
+    assert!(
+        !machine
+            .path("/usr/local/lib/node_modules/hellonpm")
+            .exists()
+    );
+    // npm itself came from apt for this install and went with it.
+    let npm = machine.sh("npm ls -g");
+    assert_ne!(npm.status, 0, "npm is still here: {}", npm.stdout);
+    // npm's cache and logs (~/.npm) are caches: counted, not taken back.
+    let left: Vec<String> = differences(&before, &machine.tree())
+        .into_iter()
+        .filter(|line| {
+            let path = &line[2..];
+            !(line.starts_with("+ ") && (path == "root/.npm" || path.starts_with("root/.npm/")))
+        })
+        .collect();
+    assert_eq!(left, Vec::<String>::new());
 }

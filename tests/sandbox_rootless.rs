@@ -114,6 +114,49 @@ fn an_unprivileged_user_gets_a_sandbox_or_a_clear_refusal() {
                 "delta lists the file:\n{stdout}"
             );
             assert!(!Path::new(&file).exists(), "the host home was written");
+            // The egress fence needs root: a rootless run says so once, never silently.
+            let doc = workspace.path().join("doc.md");
+            fs::write(
+                &doc,
+                "# Installing hx\n\n## Linux\n\n```sh\ntouch ~/hx\n```\n",
+            )
+            .unwrap();
+            fs::set_permissions(&doc, fs::Permissions::from_mode(0o644)).unwrap();
+            let mut run = match &user {
+                Some(user) => {
+                    let mut command = Command::new("/usr/sbin/runuser");
+                    command.args(["-u", &user.name, "--"]).arg(&program);
+                    command
+                }
+                None => Command::new(&program),
+            };
+            let output = run
+                .arg("run")
+                .arg(&doc)
+                .args([
+                    "--agent",
+                    "offline",
+                    "--no-apply",
+                    "--no-cache",
+                    "--max-steps",
+                    "2",
+                ])
+                .env_clear()
+                .env(
+                    "PATH",
+                    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                )
+                .env("HOME", &home)
+                .env("TMPDIR", &sessions)
+                .env("AGENT_INSTALL_CACHE_DIR", workspace.path().join("cache"))
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert_eq!(
+                stderr.matches("the egress fence needs root").count(),
+                1,
+                "{stderr}"
+            );
         }
         Some(7) => {
             eprintln!("user namespaces refused here; checking the refusal");

@@ -91,6 +91,14 @@ pub async fn run(args: ApplyArgs) -> Result<ExitStatus, Error> {
         ExitStatus::from_code(exit_code)
     };
 
+    // An apply here first settles what a killed run left (see `recover`).
+    if on_host {
+        tokio::task::block_in_place(|| {
+            super::recover::finish_interrupted(&Store::default_location(), &mut |event| {
+                outputs.emit(event)
+            })
+        });
+    }
     // Only a run on this machine needs the advice; a rehearsal is what it advises.
     if !plan.verified && on_host {
         outputs.emit(Event::Warning {
@@ -193,6 +201,16 @@ pub async fn run(args: ApplyArgs) -> Result<ExitStatus, Error> {
         ),
     });
 
+    let plan_commands = || plan.steps.iter().map(|step| step.command.as_str());
+    // The rehearsal here (overlay) or before an apply to this machine gets the fence.
+    let mut fenced = config.clone();
+    fenced.backend = Backend::Overlay;
+    if let Some(message) = super::fence::enable(&mut fenced, &policy, plan_commands()) {
+        outputs.emit(Event::Warning { message });
+    }
+    if !on_host {
+        config.egress = fenced.egress.clone();
+    }
     let interrupted = Arc::new(AtomicBool::new(false));
     let watcher = spawn_signal_watcher(Arc::clone(&interrupted))?;
     let target_name = if on_host { "host" } else { "sandbox" };
@@ -200,16 +218,26 @@ pub async fn run(args: ApplyArgs) -> Result<ExitStatus, Error> {
     // (unless --exact), and the rehearsal's delta is the file list of the install record.
     let mut rehearsal_delta = None;
     if on_host {
-        let mut rehearsal = config.clone();
-        rehearsal.backend = Backend::Overlay;
+        let rehearsal = fenced;
         let rehearsed = tokio::task::block_in_place(|| {
             rehearse_before_apply(rehearsal, &approved, &interrupted)
         });
+        // The hosts the rehearsal reached, shown before anything runs here.
+        if let Ok(Rehearsed { network, .. }) = &rehearsed
+            && !network.is_empty()
+        {
+            outputs.emit(Event::Network {
+                step: None,
+                command: crate::ui::REHEARSAL_NETWORK.to_string(),
+                requests: network.clone(),
+            });
+        }
         match rehearsed {
             Ok(Rehearsed {
                 delta,
                 packages,
                 failure: None,
+                ..
             }) => {
                 if let Some(delta) = &delta {
                     emit_delta(&mut outputs, delta, &packages);
@@ -287,9 +315,15 @@ pub async fn run(args: ApplyArgs) -> Result<ExitStatus, Error> {
     } else {
         None
     };
+    let fence_config = config.clone();
     let opened = tokio::task::block_in_place(|| sandbox::open(config));
     let mut session = match opened {
-        Ok(session) => session,
+        Ok(session) => {
+            if let Some(message) = sandbox::unfenced_warning(&fence_config, session.as_ref()) {
+                outputs.emit(Event::Warning { message });
+            }
+            session
+        }
         Err(error) => {
             watcher.abort();
             let status = emit_sandbox_failure(&mut outputs, &error, route.clone(), started);
@@ -407,6 +441,8 @@ struct Rehearsed {
     packages: Vec<crate::record::PackageChange>,
     /// When the plan failed there: the outcome and why.
     failure: Option<(Outcome, String)>,
+    /// What the rehearsal reached through the egress fence, shown before the apply.
+    network: Vec<crate::sandbox::egress::NetworkRequest>,
 }
 
 /// Rehearses the steps and the verification in a fresh sandbox (its events are not shown:
@@ -424,7 +460,12 @@ fn rehearse_before_apply(
         ..ReplayOptions::new("sandbox")
     };
     let steps = approved.steps();
-    let replayed = replay::replay(approved, session.as_mut(), &options, &mut |_| {});
+    let mut network = Vec::new();
+    let replayed = replay::replay(approved, session.as_mut(), &options, &mut |event| {
+        if let Event::Network { requests, .. } = event {
+            network.extend(requests);
+        }
+    });
     let result = match replayed {
         Ok(replayed) => {
             let failure = match replayed.ending {
@@ -456,6 +497,7 @@ fn rehearse_before_apply(
                 delta,
                 packages,
                 failure,
+                network: crate::sandbox::egress::summarize(&network),
             })
         }
         Err(error) => Err(error),

@@ -6,6 +6,9 @@ use crate::{Error, ExitStatus};
 
 pub fn run(args: ListArgs) -> Result<ExitStatus, Error> {
     let store = Store::default_location();
+    // A run killed mid-way is settled before it is listed (on stderr: stdout stays data).
+    let mut diagnostics = super::open_outputs(false, None)?;
+    super::recover::finish_interrupted(&store, &mut |event| diagnostics.emit(event));
     let mut records = store.list().map_err(record_error)?;
     if args.all {
         records.extend(store.history().map_err(record_error)?);

@@ -4,10 +4,12 @@
 mod apply;
 mod doc;
 mod export;
+pub mod fence;
 mod list;
 pub mod plan;
 mod probe;
 mod provision;
+mod recover;
 pub mod run;
 mod sandbox;
 mod search;

@@ -113,8 +113,24 @@ pub async fn run(args: ProvisionArgs) -> Result<ExitStatus, Error> {
     );
     config.export = ExportOptions::reproducible(hidden);
     let policy = policy.with_passed_variables(&config.env_passthrough);
+    // One sandbox runs every input: the fence lets through what any of them downloads from.
+    let commands: Vec<&str> = inputs
+        .iter()
+        .flat_map(|input| -> Box<dyn Iterator<Item = &str> + '_> {
+            match input {
+                Input::Doc { doc, .. } => Box::new(super::fence::doc_commands(doc)),
+                Input::Plan { plan, .. } => {
+                    Box::new(plan.steps.iter().map(|step| step.command.as_str()))
+                }
+            }
+        })
+        .collect();
+    let unfenced = super::fence::enable(&mut config, &policy, commands);
 
     let mut outputs = super::open_outputs(args.json, None)?;
+    if let Some(message) = unfenced {
+        outputs.emit(crate::event::Event::Warning { message });
+    }
     let interrupted = Arc::new(AtomicBool::new(false));
     let watcher = super::run::spawn_signal_watcher(Arc::clone(&interrupted))?;
     let settings = Settings {
@@ -171,6 +187,9 @@ async fn build(
     })?;
     let config = settings.rehearsal.clone();
     let mut sandbox = tokio::task::block_in_place(|| sandbox::open(config))?;
+    if let Some(message) = sandbox::unfenced_warning(&settings.rehearsal, sandbox.as_ref()) {
+        outputs.emit(crate::event::Event::Warning { message });
+    }
     let initial_env = sandbox.shell_state().env.clone();
     let delta_path = staging.scratch("delta.tar");
     let ran = run_inputs(args, inputs, settings, outputs, sandbox.as_mut()).await;

@@ -75,7 +75,19 @@ pub async fn run(args: RunArgs) -> Result<ExitStatus, Error> {
             return Err(error.into());
         }
     };
+    // A run that may apply here first settles what a killed run left (see `recover`).
+    if apply != ApplyMode::NoApply {
+        let store = crate::record::Store::default_location();
+        tokio::task::block_in_place(|| {
+            super::recover::finish_interrupted(&store, &mut |event| outputs.emit(event))
+        });
+    }
     let doc = crate::doc::parse(&loaded);
+    if let Some(message) =
+        super::fence::enable(&mut rehearsal, &policy, super::fence::doc_commands(&doc))
+    {
+        outputs.emit(Event::Warning { message });
+    }
     let agent = agent.build(&loaded.text)?;
     outputs.emit(Event::doc_loaded(&doc));
 

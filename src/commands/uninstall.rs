@@ -38,6 +38,10 @@ const CHECK_TIMEOUT: Duration = Duration::from_secs(60);
 pub async fn run(name: Option<String>, args: RemovalArgs) -> Result<ExitStatus, Error> {
     let started = Instant::now();
     let store = Store::default_location();
+    let mut outputs = super::open_outputs(args.json, args.transcript.as_deref())?;
+    tokio::task::block_in_place(|| {
+        super::recover::finish_interrupted(&store, &mut |event| outputs.emit(event))
+    });
     let records = store.list().map_err(record_error)?;
     let record = match &name {
         Some(name) => store.find(name).map_err(record_error)?,
@@ -55,7 +59,6 @@ pub async fn run(name: Option<String>, args: RemovalArgs) -> Result<ExitStatus, 
     };
     let root = Path::new("/");
     let removal = uninstall::plan(&record, &store, root, &records);
-    let mut outputs = super::open_outputs(args.json, args.transcript.as_deref())?;
     outputs.emit(Event::Started {
         doc: format!("uninstall {}", record.name),
         agent: "none".to_string(),
@@ -384,24 +387,10 @@ fn apply_here(
         Ok(lock) => lock,
         Err(error) => return Ok((Outcome::Error, format!("not uninstalled: {error}"))),
     };
-    let state_before = record.state;
-    record.state = RecordState::Uninstalling;
-    if let Err(error) = store.write(&record) {
-        return Ok((Outcome::Error, format!("not uninstalled: {error}")));
-    }
-    let mut host = sandbox::open(sandbox::SandboxConfig::new(Backend::Host))?;
-    let result = run_removal(host.as_mut(), approved, removal, "host", interrupted, emit);
-    let _ = host.discard();
-    let failure = match result {
-        Ok(failure) => failure,
-        Err(error) => {
-            // The record keeps saying `uninstalling`: `list` shows the interrupted removal.
-            return Err(error);
-        }
-    };
+    let removed = remove_here(store, &mut record, approved, removal, interrupted, emit);
+    drop(lock);
+    let failure = removed?;
     if let Some((outcome, message)) = failure {
-        record.state = state_before;
-        let _ = store.write(&record);
         return Ok((
             outcome,
             format!(
@@ -410,13 +399,6 @@ fn apply_here(
             ),
         ));
     }
-    record.left_behind = removal
-        .left
-        .iter()
-        .map(|left| format!("{}: {}", left.what, left.reason))
-        .collect();
-    let retired = store.retire(&mut record);
-    drop(lock);
     let left = if removal.left.is_empty() {
         String::new()
     } else {
@@ -425,21 +407,58 @@ fn apply_here(
             removal.left.len()
         )
     };
-    match retired {
-        Ok(()) => Ok((
-            Outcome::Uninstalled,
-            format!(
-                "uninstalled {} and checked it is gone; the record is in the history (`agent-install list --all`){left}",
-                record.name
-            ),
-        )),
-        Err(error) => Ok((
+    Ok((
+        Outcome::Uninstalled,
+        format!(
+            "uninstalled {} and checked it is gone; the record is in the history (`agent-install list --all`){left}",
+            record.name
+        ),
+    ))
+}
+
+/// Runs the removal on this machine and retires the record; the caller holds the store's
+/// lock. `Some` says why it was not taken back (the record then keeps its earlier state).
+pub(crate) fn remove_here(
+    store: &Store,
+    record: &mut InstallRecord,
+    approved: &replay::Approved,
+    removal: &UninstallPlan,
+    interrupted: &Arc<AtomicBool>,
+    emit: &mut dyn FnMut(Event),
+) -> Result<Option<(Outcome, String)>, sandbox::SandboxError> {
+    let state_before = match record.state {
+        // An uninstall that is finished after an interruption: a failure leaves it installed.
+        RecordState::Uninstalling => RecordState::Installed,
+        state => state,
+    };
+    record.state = RecordState::Uninstalling;
+    if let Err(error) = store.write(record) {
+        return Ok(Some((Outcome::Error, format!("not uninstalled: {error}"))));
+    }
+    let mut host = sandbox::open(sandbox::SandboxConfig::new(Backend::Host))?;
+    let result = run_removal(host.as_mut(), approved, removal, "host", interrupted, emit);
+    let _ = host.discard();
+    // An error (a signal, a sandbox failure) keeps the record saying `uninstalling`: the
+    // next run finishes it.
+    if let Some(failure) = result? {
+        record.state = state_before;
+        let _ = store.write(record);
+        return Ok(Some(failure));
+    }
+    record.left_behind = removal
+        .left
+        .iter()
+        .map(|left| format!("{}: {}", left.what, left.reason))
+        .collect();
+    match store.retire(record) {
+        Ok(()) => Ok(None),
+        Err(error) => Ok(Some((
             Outcome::Error,
             format!(
                 "uninstalled {}, but its record could not be moved to the history: {error}",
                 record.name
             ),
-        )),
+        ))),
     }
 }
 

@@ -316,6 +316,7 @@ mod tests {
                 })
                 .collect(),
             verification: vec!["widget --version".to_string()],
+            network: Vec::new(),
             verified: true,
         }
     }

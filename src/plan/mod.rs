@@ -35,6 +35,10 @@ pub struct Plan {
     pub steps: Vec<PlanStep>,
     /// Commands that prove the install worked, run in a fresh login shell after the steps.
     pub verification: Vec<String>,
+    /// The hosts the verified steps and checks reached through the egress fence (`host`, or
+    /// `host:port` off the default ports); empty for a plan made without a fence.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub network: Vec<String>,
     /// `true` when every step ran and the verification passed in a rehearsal; `false` for a
     /// dry-run plan (`agent-install plan`), whose steps were proposed but never executed.
     pub verified: bool,
@@ -237,6 +241,7 @@ pub(crate) mod tests {
                 uncertain: None,
             }],
             verification: vec!["jq --version".to_string()],
+            network: Vec::new(),
             verified: true,
         }
     }

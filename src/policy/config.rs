@@ -10,6 +10,10 @@
 //! [commands]
 //! allow = ["sudo apt-get install *", "curl -fsSL https://sh.rustup.rs"]
 //! deny = ["docker *"]
+//!
+//! [network]
+//! allow = ["files.example.com", "*.example.org", "127.0.0.1:8080"]
+//! deny = ["uploads.example.com"]
 //! ```
 //!
 //! Patterns are globs (`*` any text, `?` one character) matched against one simple command at a
@@ -84,6 +88,9 @@ pub(super) struct Overrides {
     pub decisions: Vec<(RiskClass, Target, Decision)>,
     pub allow: Vec<Pattern>,
     pub deny: Vec<Pattern>,
+    /// Hosts the egress fence lets through besides the defaults, and hosts it never does.
+    pub network_allow: Vec<String>,
+    pub network_deny: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -94,12 +101,14 @@ struct File {
     #[serde(default)]
     host: BTreeMap<Spanned<String>, Spanned<String>>,
     #[serde(default)]
-    commands: Commands,
+    commands: AllowDeny,
+    #[serde(default)]
+    network: AllowDeny,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Commands {
+struct AllowDeny {
     #[serde(default)]
     allow: Vec<Spanned<String>>,
     #[serde(default)]
@@ -137,6 +146,8 @@ pub(super) fn parse(text: &str) -> Result<Overrides, ConfigError> {
     }
     overrides.allow = patterns(text, &file.commands.allow)?;
     overrides.deny = patterns(text, &file.commands.deny)?;
+    overrides.network_allow = hosts(text, &file.network.allow)?;
+    overrides.network_deny = hosts(text, &file.network.deny)?;
     Ok(overrides)
 }
 
@@ -155,6 +166,36 @@ fn patterns(text: &str, entries: &[Spanned<String>]) -> Result<Vec<Pattern>, Con
                 });
             }
             Ok(Pattern::new(pattern))
+        })
+        .collect()
+}
+
+/// `[network]` entries: `host`, `*.domain`, either with `:port`. Anything else (a URL, a bare
+/// `*`, a path) is a mistake to point at, not a pattern to guess about.
+fn hosts(text: &str, entries: &[Spanned<String>]) -> Result<Vec<String>, ConfigError> {
+    entries
+        .iter()
+        .map(|entry| {
+            let host = entry.get_ref().trim().to_ascii_lowercase();
+            let name = host
+                .rsplit_once(':')
+                .filter(|(_, port)| port.parse::<u16>().is_ok())
+                .map_or(host.as_str(), |(name, _)| name);
+            let name = name.strip_prefix("*.").unwrap_or(name);
+            let valid = !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
+            if !valid {
+                return Err(ConfigError {
+                    line: Some(line_of(text, entry.span().start)),
+                    message: format!(
+                        "`{}` in [network] is not a host; write `host`, `*.domain` or `host:port`",
+                        entry.get_ref()
+                    ),
+                });
+            }
+            Ok(host)
         })
         .collect()
 }
@@ -179,5 +220,22 @@ mod tests {
         assert_eq!(line_of(text, 6), 2);
         assert_eq!(line_of(text, 14), 3);
         assert_eq!(line_of(text, 999), 3);
+    }
+
+    #[test]
+    fn network_hosts_are_checked() {
+        let overrides = parse(
+            "[network]\nallow = [\"Files.Example.com\", \"*.example.org\", \"127.0.0.1:8080\"]\ndeny = [\"up.example.com\"]\n",
+        )
+        .expect("valid");
+        assert_eq!(
+            overrides.network_allow,
+            ["files.example.com", "*.example.org", "127.0.0.1:8080"]
+        );
+        assert_eq!(overrides.network_deny, ["up.example.com"]);
+        for bad in ["\"https://x.example/\"", "\"*\"", "\"\""] {
+            let error = parse(&format!("[network]\n\nallow = [{bad}]\n")).unwrap_err();
+            assert_eq!(error.line, Some(3), "{bad}: {error}");
+        }
     }
 }

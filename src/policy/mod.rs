@@ -14,6 +14,7 @@
 //! Without a terminal and without `--yes`, "ask" becomes "deny" ([`Verdict::resolve`]).
 
 mod config;
+pub mod downloads;
 pub mod paths;
 pub mod redact;
 pub mod rules;
@@ -325,6 +326,10 @@ pub struct Policy {
     deny: Vec<Pattern>,
     /// Variables the user passed into the sandbox by name (`--env`): reading them is allowed.
     passed_variables: Vec<String>,
+    /// The policy file's `[network]` hosts, added to and removed from the egress fence's
+    /// defaults.
+    network_allow: Vec<String>,
+    network_deny: Vec<String>,
 }
 
 impl Default for Policy {
@@ -335,6 +340,8 @@ impl Default for Policy {
             allow: Vec::new(),
             deny: Vec::new(),
             passed_variables: Vec::new(),
+            network_allow: Vec::new(),
+            network_deny: Vec::new(),
         }
     }
 }
@@ -349,6 +356,8 @@ impl Policy {
         }
         policy.allow = overrides.allow;
         policy.deny = overrides.deny;
+        policy.network_allow = overrides.network_allow;
+        policy.network_deny = overrides.network_deny;
         Ok(policy)
     }
 
@@ -365,6 +374,16 @@ impl Policy {
             .map(str::to_string)
             .collect();
         self
+    }
+
+    /// The policy file's `[network] allow` hosts (patterns as the egress fence reads them).
+    pub fn network_allow(&self) -> &[String] {
+        &self.network_allow
+    }
+
+    /// The policy file's `[network] deny` hosts; they win over every allowed host.
+    pub fn network_deny(&self) -> &[String] {
+        &self.network_deny
     }
 
     /// The decision for a class on a target.
@@ -437,6 +456,31 @@ impl Policy {
             decision,
             findings,
         }
+    }
+
+    /// [`Policy::check`], knowing the files earlier steps downloaded (`downloaded`, see
+    /// [`downloads::downloaded_paths`]) and the ones this command downloads itself: running or
+    /// sourcing one of them is running code fetched from the network unseen, as `curl … | sh`
+    /// is (pipe-to-shell).
+    pub fn check_after(&self, command: &str, target: Target, downloaded: &[String]) -> Verdict {
+        let mut verdict = self.check(command, target);
+        let mut known = downloaded.to_vec();
+        known.extend(downloads::downloaded_paths(command));
+        if let Some(path) = downloads::runs_downloaded_file(command, &known) {
+            let finding = Finding {
+                rule: "run-downloaded-file".to_string(),
+                class: Some(RiskClass::PipeToShell),
+                decision: self.decision(RiskClass::PipeToShell, target),
+                reason: format!(
+                    "runs code downloaded from the network, unseen: `{path}` was fetched by a download"
+                ),
+                command: command.to_string(),
+                allowed_by: None,
+            };
+            verdict.decision = verdict.decision.max(finding.decision);
+            verdict.findings.push(finding);
+        }
+        verdict
     }
 
     /// The decision for a rule's finding: its class's, except that a rule in

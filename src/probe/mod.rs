@@ -32,7 +32,10 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 pub use environment::{ContainerSignals, detect_ci, detect_container};
-pub use network::{RegistryCheck, origin_of, unreachable_origins};
+pub use network::{
+    DEFAULT_DEBIAN_MIRROR, REGISTRIES, REGISTRY_HOSTS, RegistryCheck, apt_source_uris, origin_of,
+    source_uris, unreachable_origins,
+};
 pub use os_release::{Distro, DistroFamily};
 pub use python::{PythonFacts, PythonInterpreter};
 pub use system::{DiskSpace, Libc, LibcFamily, Memory, Sudo, UserFacts};

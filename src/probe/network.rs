@@ -21,6 +21,17 @@ pub const REGISTRIES: &[(&str, &str)] = &[
     ("github", "https://github.com/"),
 ];
 
+/// The hosts the package managers' default registries download from (the index and the
+/// files): what the egress fence allows besides the target's apt sources.
+pub const REGISTRY_HOSTS: &[&str] = &[
+    "pypi.org",
+    "files.pythonhosted.org",
+    "registry.npmjs.org",
+    "crates.io",
+    "index.crates.io",
+    "static.crates.io",
+];
+
 /// The result of asking one registry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RegistryCheck {
@@ -163,6 +174,23 @@ fn describe(error: &reqwest::Error) -> String {
 /// The first Debian mirror named in the apt sources under `root`, or the default mirror on a
 /// Debian-like machine whose sources name none. `None` without apt.
 pub fn debian_mirror(root: &Path) -> Option<String> {
+    let uris = apt_source_uris(root)?;
+    let mirror = uris
+        .iter()
+        .find(|uri| uri.contains("debian") && !uri.contains("security"))
+        .or_else(|| uris.first())
+        .cloned()
+        .unwrap_or_else(|| DEFAULT_DEBIAN_MIRROR.to_string());
+    Some(if mirror.ends_with('/') {
+        mirror
+    } else {
+        format!("{mirror}/")
+    })
+}
+
+/// Every repository URI of the apt sources under `root` (`sources.list` and the `.list` and
+/// `.sources` files of `sources.list.d`, in name order). `None` without apt.
+pub fn apt_source_uris(root: &Path) -> Option<Vec<String>> {
     let apt = root.join("etc/apt");
     if !apt.is_dir() {
         return None;
@@ -187,18 +215,7 @@ pub fn debian_mirror(root: &Path) -> Option<String> {
                 .filter_map(|path| std::fs::read_to_string(path).ok()),
         );
     }
-    let uris: Vec<String> = texts.iter().flat_map(|text| source_uris(text)).collect();
-    let mirror = uris
-        .iter()
-        .find(|uri| uri.contains("debian") && !uri.contains("security"))
-        .or_else(|| uris.first())
-        .cloned()
-        .unwrap_or_else(|| DEFAULT_DEBIAN_MIRROR.to_string());
-    Some(if mirror.ends_with('/') {
-        mirror
-    } else {
-        format!("{mirror}/")
-    })
+    Some(texts.iter().flat_map(|text| source_uris(text)).collect())
 }
 
 /// The repository URIs of an apt sources file, in either format: one-line

@@ -1,7 +1,9 @@
 //! Writing the record of one apply: [`Recorder::begin`] before the first step runs (the lock,
 //! the pre-images, dpkg's state, a record that says `applying`), [`Recorder::finish`] after
 //! the verification (dpkg's state again, the hashes of what the apply left, `installed` or
-//! `failed`). A run killed in between leaves a record in state `applying`: `list` shows it.
+//! `failed`). A run killed in between leaves a record in state `applying`, and dpkg's status
+//! from before beside it, so that the next run can complete it or roll it back
+//! (`commands::recover`, with [`complete`] and [`dpkg_before`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -106,6 +108,12 @@ impl Recorder {
             uninstalled_at: None,
             left_behind: Vec::new(),
         };
+        // dpkg's status before the first step, kept beside the record: a run that dies
+        // mid-way can still be finished (or rolled back) from it.
+        let status = root.join(dpkg::STATUS);
+        if let Ok(text) = fs::read(&status) {
+            super::write_atomically(&dir.join(DPKG_STATUS_KEPT), &text)?;
+        }
         store.write(&record)?;
         Ok(Recorder {
             store: store.clone(),
@@ -127,44 +135,7 @@ impl Recorder {
         verified: bool,
         version: Option<String>,
     ) -> Result<InstallRecord, RecordError> {
-        let mut packages = Vec::new();
-        if let (Some(before), Some(after)) = (&self.dpkg_before, dpkg::installed(&self.root)) {
-            packages.extend(dpkg::diff(before, &after));
-        }
-        // Files owned by the packages apt changed are apt's to take back.
-        let mut owned: BTreeSet<String> = BTreeSet::new();
-        for change in &packages {
-            owned.extend(dpkg::owned_files(&self.root, &change.name));
-        }
-        for file in &mut self.record.files {
-            if dpkg::is_package_database(&file.path) || owned.contains(&file.path) {
-                file.managed_by = Some("apt".to_string());
-            }
-            if file.kind != ChangeKind::Deleted {
-                let on_target = self.root.join(file.path.trim_start_matches('/'));
-                file.sha256 = content_hash(&on_target);
-                if let Ok(metadata) = fs::symlink_metadata(&on_target)
-                    && metadata.is_file()
-                {
-                    file.size = metadata.len();
-                }
-            }
-        }
-        packages.extend(managers::from_paths(
-            self.record
-                .files
-                .iter()
-                .map(|file| (file.path.as_str(), file.kind)),
-            &self.root,
-        ));
-        self.record.size = self
-            .record
-            .files
-            .iter()
-            .filter(|file| file.kind != ChangeKind::Deleted && file.file_type == FileType::File)
-            .map(|file| file.size)
-            .sum();
-        self.record.packages = packages;
+        complete(&mut self.record, &self.root, self.dpkg_before.as_ref());
         self.record.version = version;
         self.record.state = if verified {
             RecordState::Installed
@@ -175,6 +146,64 @@ impl Recorder {
         Ok(self.record)
     }
 }
+
+/// Fills in what an apply left on `root`: the packages dpkg gained or lost since
+/// `dpkg_before`, which files are a package manager's, the hash and size of every added or
+/// changed path as it is now, the npm/pipx/pip/cargo packages, the total size. The state is
+/// the caller's to set.
+pub fn complete(
+    record: &mut InstallRecord,
+    root: &Path,
+    dpkg_before: Option<&BTreeMap<String, String>>,
+) {
+    let mut packages = Vec::new();
+    if let (Some(before), Some(after)) = (dpkg_before, dpkg::installed(root)) {
+        packages.extend(dpkg::diff(before, &after));
+    }
+    // Files owned by the packages apt changed are apt's to take back.
+    let mut owned: BTreeSet<String> = BTreeSet::new();
+    for change in &packages {
+        owned.extend(dpkg::owned_files(root, &change.name));
+    }
+    for file in &mut record.files {
+        if dpkg::is_package_database(&file.path) || owned.contains(&file.path) {
+            file.managed_by = Some("apt".to_string());
+        }
+        if file.kind != ChangeKind::Deleted {
+            let on_target = root.join(file.path.trim_start_matches('/'));
+            file.sha256 = content_hash(&on_target);
+            if let Ok(metadata) = fs::symlink_metadata(&on_target)
+                && metadata.is_file()
+            {
+                file.size = metadata.len();
+            }
+        }
+    }
+    packages.extend(managers::from_paths(
+        record
+            .files
+            .iter()
+            .map(|file| (file.path.as_str(), file.kind)),
+        root,
+    ));
+    record.size = record
+        .files
+        .iter()
+        .filter(|file| file.kind != ChangeKind::Deleted && file.file_type == FileType::File)
+        .map(|file| file.size)
+        .sum();
+    record.packages = packages;
+}
+
+/// dpkg's status as it was before the apply of `record` began (kept in its directory), for
+/// finishing an interrupted apply.
+pub fn dpkg_before(store: &Store, record: &InstallRecord) -> Option<BTreeMap<String, String>> {
+    let text = fs::read_to_string(store.record_dir(&record.id).join(DPKG_STATUS_KEPT)).ok()?;
+    Some(dpkg::parse_status(&text))
+}
+
+/// The copy of dpkg's status file in a record's directory.
+const DPKG_STATUS_KEPT: &str = "dpkg-status";
 
 /// Copies the file at `path` under `root` into `RECORD/pre/path`, keeping mode and owner (a
 /// symlink as a symlink). `None` when there was nothing there.

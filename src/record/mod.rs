@@ -13,6 +13,7 @@
 //! STATE/lock                      flock(2): one apply or uninstall at a time
 //! STATE/records/ID/record.json    an active install (written atomically: temp file + rename)
 //! STATE/records/ID/pre/PATH       the pre-image of PATH
+//! STATE/records/ID/dpkg-status    dpkg's status before the apply (to finish an interrupted one)
 //! STATE/history/ID/...            a record that was uninstalled (moved, never deleted)
 //! ```
 //!
@@ -288,8 +289,8 @@ impl Store {
         self.records_dir().join(id)
     }
 
-    /// Takes the store's lock, waiting for another apply or uninstall to finish.
-    pub fn lock(&self) -> Result<StoreLock, RecordError> {
+    /// The store's lock file, created (with the store) when missing.
+    fn open_lock_file(&self) -> Result<(PathBuf, fs::File), RecordError> {
         fs::create_dir_all(&self.root).map_err(|error| {
             RecordError::io(
                 format!("could not create the record store {}", self.root.display()),
@@ -305,6 +306,12 @@ impl Store {
             .map_err(|error| {
                 RecordError::io(format!("could not open {}", path.display()), error)
             })?;
+        Ok((path, file))
+    }
+
+    /// Takes the store's lock, waiting for another apply or uninstall to finish.
+    pub fn lock(&self) -> Result<StoreLock, RecordError> {
+        let (path, file) = self.open_lock_file()?;
         loop {
             // SAFETY: flock on a descriptor we own; it blocks until the lock is free.
             let result = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
@@ -318,6 +325,26 @@ impl Store {
                     error,
                 ));
             }
+        }
+    }
+
+    /// Takes the store's lock if nobody holds it; `None` while another apply or uninstall
+    /// runs (its records are live, not interrupted).
+    pub fn try_lock(&self) -> Result<Option<StoreLock>, RecordError> {
+        let (path, file) = self.open_lock_file()?;
+        // SAFETY: flock on a descriptor we own; LOCK_NB returns at once.
+        let result = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        if result == 0 {
+            return Ok(Some(StoreLock { file }));
+        }
+        let error = std::io::Error::last_os_error();
+        if error.raw_os_error() == Some(libc::EWOULDBLOCK) {
+            Ok(None)
+        } else {
+            Err(RecordError::io(
+                format!("could not lock {}", path.display()),
+                error,
+            ))
         }
     }
 
@@ -538,6 +565,16 @@ mod tests {
         assert_eq!(InstallRecord::product_name(&plan), "widget-tool");
         plan.doc.name = Some("jq".to_string());
         assert_eq!(InstallRecord::product_name(&plan), "jq");
+    }
+
+    #[test]
+    fn the_lock_is_not_taken_twice() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::at(dir.path().join("state"));
+        let held = store.lock().unwrap();
+        assert!(store.try_lock().unwrap().is_none(), "taken while held");
+        drop(held);
+        assert!(store.try_lock().unwrap().is_some(), "free once dropped");
     }
 
     #[test]

@@ -12,6 +12,9 @@ use super::capture::content_hash;
 use super::{InstallRecord, PackageChange, RecordState, Store, dpkg};
 use crate::sandbox::{ChangeKind, FileType};
 
+/// How many added files one `rm -f` removes.
+const REMOVALS_PER_STEP: usize = 200;
+
 /// One command of an uninstall.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct UninstallStep {
@@ -68,7 +71,7 @@ pub fn plan(
         }
     };
 
-    apt_steps(record, root, &mut plan, &changed_since);
+    // The language package managers first: apt may be about to remove them (pipx, npm).
     for change in record
         .packages
         .iter()
@@ -89,9 +92,11 @@ pub fn plan(
             purpose: format!("{} removes {}", change.manager, change.name),
         });
     }
+    apt_steps(record, root, &mut plan, &changed_since);
 
     let record_dir = store.record_dir(&record.id);
     let mut directories = Vec::new();
+    let mut removals = Vec::new();
     for file in &record.files {
         if file.managed_by.is_some() {
             continue;
@@ -99,12 +104,16 @@ pub fn plan(
         let path = file.path.as_str();
         match (file.kind, file.file_type) {
             (ChangeKind::Added, FileType::Directory) => directories.push(path),
+            // A backup of the account tables (`/etc/shadow-`) the package scripts made: it
+            // stays with the tables (see below).
+            (ChangeKind::Added, _) if is_account_database(path) => plan.left.push(Left {
+                what: path.to_string(),
+                reason: "a backup of the account database made during the install; left"
+                    .to_string(),
+            }),
             (ChangeKind::Added, _) => match changed_since(path, &file.sha256) {
                 None => {}
-                Some(false) => plan.steps.push(UninstallStep {
-                    command: format!("rm -f -- {}", quote(path)),
-                    purpose: format!("remove {path}, added by the install"),
-                }),
+                Some(false) => removals.push(path),
                 Some(true) => plan.left.push(Left {
                     what: path.to_string(),
                     reason: "changed after the install; left as it is".to_string(),
@@ -115,6 +124,31 @@ pub fn plan(
                 let Some(pre_image) = &file.pre_image else {
                     continue;
                 };
+                // Users and groups a package's scripts added stay, as after apt's own purge:
+                // putting back an older account table would drop whatever else changed in it
+                // (and the policy denies the overwrite).
+                if is_account_database(path) {
+                    let added = added_entries(
+                        &record_dir.join(pre_image),
+                        &root.join(path.trim_start_matches('/')),
+                    );
+                    if !added.is_empty() {
+                        plan.left.push(Left {
+                            what: path.to_string(),
+                            reason: format!(
+                                "the account database; entries added since the install began stay: {}",
+                                added.join(", ")
+                            ),
+                        });
+                    }
+                    continue;
+                }
+                // Already back as it was (an uninstall that was interrupted after it):
+                // nothing to do.
+                let now = content_hash(&root.join(path.trim_start_matches('/')));
+                if now.is_some() && now == content_hash(&record_dir.join(pre_image)) {
+                    continue;
+                }
                 match changed_since(path, &file.sha256) {
                     Some(false) => plan.steps.push(restore(&record_dir, pre_image, path)),
                     Some(true) => plan.left.push(Left {
@@ -141,6 +175,22 @@ pub fn plan(
                 }
             }
         }
+    }
+    // Added files go in batches: a pipx venv or an npm tree adds thousands.
+    for batch in removals.chunks(REMOVALS_PER_STEP) {
+        let quoted: Vec<String> = batch.iter().map(|path| quote(path)).collect();
+        plan.steps.push(UninstallStep {
+            command: format!("rm -f -- {}", quoted.join(" ")),
+            purpose: if batch.len() == 1 {
+                format!("remove {}, added by the install", batch[0])
+            } else {
+                format!(
+                    "remove {} files added by the install ({} …)",
+                    batch.len(),
+                    batch[0]
+                )
+            },
+        });
     }
     // Deepest first, so that a directory is empty by the time its parent is tried; one that
     // holds files somebody else put there stays.
@@ -311,6 +361,33 @@ fn reverse_dependencies(root: &Path, ours: &BTreeSet<&str>) -> BTreeMap<String, 
     found
 }
 
+/// `/etc/passwd`, `/etc/group`, their shadows and the `-` backups of all four.
+fn is_account_database(path: &str) -> bool {
+    let table = path.strip_suffix('-').unwrap_or(path);
+    matches!(
+        table,
+        "/etc/passwd" | "/etc/group" | "/etc/shadow" | "/etc/gshadow"
+    )
+}
+
+/// The names (first field) of the lines in `now` that `before` does not have.
+fn added_entries(before: &Path, now: &Path) -> Vec<String> {
+    let names = |path: &Path| -> BTreeSet<String> {
+        std::fs::read_to_string(path)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|line| line.split(':').next())
+            .filter(|name| !name.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    let before = names(before);
+    names(now)
+        .into_iter()
+        .filter(|name| !before.contains(name))
+        .collect()
+}
+
 fn restore(record_dir: &Path, pre_image: &str, path: &str) -> UninstallStep {
     let kept = record_dir.join(pre_image);
     UninstallStep {
@@ -338,6 +415,19 @@ pub fn quote(word: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn account_tables_name_the_entries_added() {
+        assert!(is_account_database("/etc/group"));
+        assert!(is_account_database("/etc/shadow-"));
+        assert!(!is_account_database("/etc/groups"));
+        let dir = tempfile::tempdir().unwrap();
+        let before = dir.path().join("before");
+        let now = dir.path().join("now");
+        std::fs::write(&before, "root:x:0:\nstaff:x:50:\n").unwrap();
+        std::fs::write(&now, "root:x:0:\nstaff:x:50:\nnode:x:999:\n").unwrap();
+        assert_eq!(added_entries(&before, &now), vec!["node".to_string()]);
+    }
 
     #[test]
     fn quoting_keeps_plain_paths_and_escapes_the_rest() {

@@ -104,6 +104,7 @@ pub(crate) fn run_command(
         stdout: stdout.finish(),
         stderr: stderr.finish(),
         executed: true,
+        blocked: Vec::new(),
     })
 }
 

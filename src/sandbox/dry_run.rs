@@ -60,6 +60,7 @@ impl Sandbox for DryRunSandbox {
             stdout: CapturedOutput::default(),
             stderr: CapturedOutput::default(),
             executed: false,
+            blocked: Vec::new(),
         })
     }
 

@@ -230,7 +230,24 @@ fn serve(mut client: TcpStream, shared: &Shared) {
         );
         return;
     };
-    let allowed = shared.rules.allows(&head.host, head.port);
+    // A name may only reach this machine's loopback when it is the loopback address itself,
+    // as written in an allowed entry: `localhost:PORT` or a public name that resolves to
+    // 127.0.0.1 (a DNS trick) must not open the host's local services to the sandbox.
+    let mut allowed = shared.rules.allows(&head.host, head.port);
+    let mut addresses = Vec::new();
+    let mut why = "the host is not in the sandbox's network allowlist (the target's package \
+                   sources and the hosts the install route downloads from)";
+    if allowed {
+        addresses = (head.host.as_str(), head.port)
+            .to_socket_addrs()
+            .map(Iterator::collect)
+            .unwrap_or_default();
+        if resolves_to_loopback(&head.host, &addresses) {
+            allowed = false;
+            why = "the name resolves to a loopback address; only a loopback address written \
+                   as such can be allowed";
+        }
+    }
     let bytes = Arc::new(AtomicU64::new(0));
     if let Ok(mut entries) = shared.entries.lock() {
         entries.push(Entry {
@@ -242,8 +259,7 @@ fn serve(mut client: TcpStream, shared: &Shared) {
     }
     if !allowed {
         let body = format!(
-            "agent-install blocked {}:{}: the host is not in the sandbox's network allowlist \
-             (the target's package sources and the hosts the install route downloads from).\n\
+            "agent-install blocked {}:{}: {why}.\n\
              To allow it, add it to a policy file and pass it with --policy:\n\
              [network]\nallow = [\"{}\"]\n",
             head.host, head.port, head.host
@@ -256,12 +272,9 @@ fn serve(mut client: TcpStream, shared: &Shared) {
         );
         return;
     }
-    let upstream = (head.host.as_str(), head.port)
-        .to_socket_addrs()
-        .ok()
-        .and_then(|mut addresses| {
-            addresses.find_map(|address| TcpStream::connect_timeout(&address, CONNECT_TIMEOUT).ok())
-        });
+    let upstream = addresses
+        .iter()
+        .find_map(|address| TcpStream::connect_timeout(address, CONNECT_TIMEOUT).ok());
     let Some(mut upstream) = upstream else {
         let _ = client.write_all(
             b"HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
@@ -284,6 +297,19 @@ fn serve(mut client: TcpStream, shared: &Shared) {
     bytes.fetch_add((head.forward.len() + rest.len()) as u64, Ordering::SeqCst);
     let _ = client.set_read_timeout(None);
     relay(client, upstream, &bytes);
+}
+
+/// Whether `host`, a name rather than an address, resolved to a loopback or unspecified
+/// address.
+pub fn resolves_to_loopback(host: &str, addresses: &[std::net::SocketAddr]) -> bool {
+    let literal = host
+        .trim_matches(['[', ']'])
+        .parse::<std::net::IpAddr>()
+        .is_ok();
+    !literal
+        && addresses
+            .iter()
+            .any(|address| address.ip().is_loopback() || address.ip().is_unspecified())
 }
 
 /// Copies both ways until each side has closed, counting bytes.
@@ -409,6 +435,25 @@ fn split_authority(authority: &str, default: u16) -> Option<(String, u16)> {
     }
 }
 
+/// What a user reads when the fence refused `blocked` (`host:port` each): what was blocked
+/// and the policy line that would allow it.
+pub fn blocked_message(blocked: &[String]) -> String {
+    let hosts: Vec<String> = blocked
+        .iter()
+        .map(|address| match address.rsplit_once(':') {
+            Some((host, "80" | "443")) => format!("\"{host}\""),
+            _ => format!("\"{address}\""),
+        })
+        .collect();
+    format!(
+        "the egress fence blocked {}: the host is not among the package sources and downloads \
+         of this install; if it needs the host, allow it with `[network] allow = [{}]` in a \
+         --policy file",
+        blocked.join(", "),
+        hosts.join(", ")
+    )
+}
+
 /// Groups requests by host and port: bytes summed, blocked if any was.
 pub fn summarize(requests: &[NetworkRequest]) -> Vec<NetworkRequest> {
     let mut summary: Vec<NetworkRequest> = Vec::new();
@@ -450,6 +495,20 @@ mod tests {
         assert!(!rules.allows("127.0.0.1", 8081));
         assert!(!rules.allows("evil.example", 443));
         assert!(!EgressRules::default().allows("deb.example.org", 80));
+    }
+
+    #[test]
+    fn names_that_resolve_to_loopback_are_not_loopback_addresses() {
+        let loopback: Vec<std::net::SocketAddr> = vec!["127.0.0.1:8080".parse().unwrap()];
+        let public: Vec<std::net::SocketAddr> = vec!["192.0.2.7:80".parse().unwrap()];
+        assert!(resolves_to_loopback("localhost", &loopback));
+        assert!(resolves_to_loopback("rebind.example", &loopback));
+        assert!(!resolves_to_loopback("127.0.0.1", &loopback));
+        assert!(!resolves_to_loopback(
+            "[::1]",
+            &["[::1]:80".parse().unwrap()]
+        ));
+        assert!(!resolves_to_loopback("deb.example.org", &public));
     }
 
     #[test]

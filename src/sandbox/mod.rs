@@ -181,17 +181,23 @@ pub struct Observation {
     pub stderr: CapturedOutput,
     /// False for the dry-run backend, which only records the command.
     pub executed: bool,
+    /// The `host:port`s the egress fence refused this command (set by the caller that drains
+    /// the fence's record, see `replay::run_command`): a blocked request fails the command.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub blocked: Vec<String>,
 }
 
 impl Observation {
-    /// Exited with status 0 within its time.
+    /// Exited with status 0 within its time, and the fence blocked nothing it tried.
     pub fn success(&self) -> bool {
-        self.exit_code == Some(0) && !self.timed_out
+        self.exit_code == Some(0) && !self.timed_out && self.blocked.is_empty()
     }
 
     /// A one-line description of how the command ended, for messages.
     pub fn outcome(&self) -> String {
-        if !self.executed {
+        if !self.blocked.is_empty() {
+            egress::blocked_message(&self.blocked)
+        } else if !self.executed {
             "not executed (dry run)".to_string()
         } else if self.timed_out {
             format!("timed out after {:.1}s", self.duration.as_secs_f64())
@@ -300,6 +306,17 @@ pub trait Sandbox: Send {
 
 /// Starts a session as configured. Fails with [`SandboxError::Unavailable`] when the backend
 /// cannot run here; it never falls back to another backend on its own.
+/// The warning to show once when `config` asked for the egress fence and the opened sandbox
+/// could not set it up (a rootless sandbox cannot enter its own network namespace from
+/// outside): commands then use the host's network, and the user must know.
+pub fn unfenced_warning(config: &SandboxConfig, sandbox: &dyn Sandbox) -> Option<String> {
+    (config.egress.is_some() && config.network == Network::On && !sandbox.fenced()).then(|| {
+        "the egress fence needs root: commands in this sandbox use the host's network directly, \
+         and the hosts they contact are not recorded (run as root to fence them)"
+            .to_string()
+    })
+}
+
 pub fn open(config: SandboxConfig) -> Result<Box<dyn Sandbox>, SandboxError> {
     match config.backend {
         Backend::Overlay => Ok(Box::new(overlay::OverlaySandbox::open(config)?)),
