@@ -733,6 +733,13 @@ impl Loop<'_> {
             return Ok(ActionResult::Denied { reasons });
         }
 
+        // A step the policy allowed may fetch what it names, as the doc's own download
+        // commands may (the fence started with those): an agent's proposal, a repair.
+        let hosts: Vec<String> = crate::policy::downloads::download_urls(command)
+            .iter()
+            .filter_map(|url| crate::policy::downloads::url_host(url))
+            .collect();
+        sandbox.allow_hosts(&hosts);
         let snapshot = snapshot_if_tracked(sandbox)?;
         let target = self.rehearsal_target().name();
         let observation = self.exec(sandbox, step, command, purpose, target, None)?;
@@ -866,18 +873,18 @@ impl Loop<'_> {
         }
         // What the route's own steps installed; a repair's or a prerequisite's tool (npm,
         // pipx) is not the product.
-        let route_packages: Vec<String> = self.verified[self.route_first_step..]
+        let route_commands: Vec<&str> = self.verified[self.route_first_step..]
             .iter()
             .filter(|step| {
                 !step.purpose.starts_with("repair") && !step.purpose.starts_with("prerequisite")
             })
-            .flat_map(|step| crate::doc::packages_installed_by(&step.command))
+            .map(|step| step.command.as_str())
             .collect();
         let outside = self
             .route
             .as_deref()
             .is_some_and(crate::agent::rank::is_outside_route);
-        let candidates = verify::product_executables(self.doc, &route_packages, &provided);
+        let candidates = verify::product_executables(self.doc, &route_commands, &provided);
         if candidates.is_empty() && outside {
             // A package of the product's name that installs other programs is a namesake, not
             // the product: the route failed, nothing was installed that the doc meant.

@@ -220,13 +220,25 @@ pub fn select(doc: &Doc, extra: &[String], provided: &[Executable]) -> Selection
 }
 
 /// The product's executables among `provided`, best first: a product name, then a package of
-/// the route or of the product that owns it.
+/// the route or of the product that owns it, then a file the route's own commands name (`curl
+/// -o /usr/local/bin/tool`, for a doc whose title gives no usable name).
 pub fn product_executables<'a>(
     doc: &Doc,
-    route_packages: &[String],
+    route_commands: &[&str],
     provided: &'a [Executable],
 ) -> Vec<&'a Executable> {
     let product = &doc.product;
+    let route_packages: Vec<String> = route_commands
+        .iter()
+        .flat_map(|command| crate::doc::packages_installed_by(command))
+        .collect();
+    let named_by_route = |exe: &Executable| {
+        route_commands.iter().any(|command| {
+            command
+                .split(|c: char| c.is_whitespace() || matches!(c, '\'' | '"' | ';' | '&' | '|'))
+                .any(|word| word == exe.path)
+        })
+    };
     let tied_package = |exe: &Executable| {
         exe.package.as_deref().is_some_and(|package| {
             product.is_named(package)
@@ -245,7 +257,7 @@ pub fn product_executables<'a>(
                 (true, true) => Some((0, exe)),
                 (true, false) => Some((1, exe)),
                 (false, true) => Some((2, exe)),
-                (false, false) => None,
+                (false, false) => named_by_route(exe).then_some((3, exe)),
             }
         })
         .collect();
@@ -343,11 +355,32 @@ mod tests {
             exe("/usr/local/bin/gz", Some("gizmo-tools")),
             exe("/usr/bin/gizmo", None),
         ];
-        let found: Vec<&str> = product_executables(&doc, &["gizmo-tools".to_string()], &provided)
+        let found: Vec<&str> = product_executables(&doc, &["apt install gizmo-tools"], &provided)
             .iter()
             .map(|exe| exe.name.as_str())
             .collect();
         assert_eq!(found, ["gizmo", "gz", "gizmocat"]);
+    }
+
+    #[test]
+    fn a_file_the_route_wrote_is_the_product_when_no_name_is_known() {
+        let doc = doc(
+            "# Installing it\n\n```sh\ncurl -o /usr/local/bin/zq https://example.org/zq\n```\n",
+        );
+        let provided = [
+            exe("/usr/bin/curl", Some("curl")),
+            exe("/usr/local/bin/zq", None),
+            exe("/usr/local/bin/other", None),
+        ];
+        let route = [
+            "curl -o /usr/local/bin/zq https://example.org/zq",
+            "chmod +x /usr/local/bin/zq",
+        ];
+        let found: Vec<&str> = product_executables(&doc, &route, &provided)
+            .iter()
+            .map(|exe| exe.name.as_str())
+            .collect();
+        assert_eq!(found, ["zq"]);
     }
 
     #[test]

@@ -138,7 +138,7 @@ fn the_views_agree_with_the_plan_file() {
 /// A doc whose every command would leave a trace: a marker file, a request to a local server.
 fn tracing_doc(directory: &Path, port: u16, marker: &Path) -> PathBuf {
     let doc = format!(
-        "# widget\n\nInstall widget.\n\n## Debian\n\n```sh\napt-get install -y widget\ntouch {marker}\ncurl -fsSL http://127.0.0.1:{port}/install.sh | sh\n```\n\n## Check\n\n```sh\nwidget --version\n```\n",
+        "# widget\n\nInstall widget.\n\n## Debian\n\n```sh\ntouch {marker}\napt-get install -y widget\ncurl -fsSL http://127.0.0.1:{port}/install.sh | sh\n```\n\n## Check\n\n```sh\nwidget --version\n```\n",
         marker = marker.display()
     );
     let path = directory.join("widget.md");

@@ -203,6 +203,25 @@ fn introduces_aside(lead: &str) -> bool {
 }
 
 /// The code block a command comes from; each inline command counts as a block of its own.
+/// Whether command `line` works on something one of `earlier` names: a path or file name
+/// among their arguments (`chmod +x /usr/local/bin/tool` after `curl -o
+/// /usr/local/bin/tool …`, `tar xf tool.tar.gz` after its download).
+fn follows_up(outline: &Outline, earlier: &[usize], line: usize) -> bool {
+    fn objects(text: &str) -> BTreeSet<&str> {
+        without_sudo(text)
+            .split_whitespace()
+            .skip(1)
+            .filter(|word| !word.starts_with('-') && !word.starts_with('+'))
+            .filter_map(|word| word.trim_matches(['\'', '"']).rsplit('/').next())
+            .filter(|name| name.len() >= 2 && !name.contains('='))
+            .collect()
+    }
+    let mine = objects(&outline.commands[line].text);
+    earlier
+        .iter()
+        .any(|&index| !objects(&outline.commands[index].text).is_disjoint(&mine))
+}
+
 fn block_of(outline: &Outline, index: usize) -> usize {
     match outline.commands[index].source {
         CommandSource::CodeBlock { index: block } => block,
@@ -309,13 +328,20 @@ fn split_unit(
                 || reinstall);
         if conflict {
             // Set-up lines of the new command's own block (`python3 -m venv x` before
-            // `x/bin/pip install`) open the new route rather than end the previous one.
+            // `x/bin/pip install`) open the new route rather than end the previous one; a
+            // line that works on what the route's earlier commands fetched (`chmod +x
+            // /usr/local/bin/tool` after the download) stays with them.
             let mut carried = Vec::new();
             while current.commands.len() > 1
                 && let Some(&last) = current.commands.last()
                 && block_of(outline, last) == block
                 && !facts[last].installs_product
                 && facts[last].asserts.is_none()
+                && !follows_up(
+                    outline,
+                    &current.commands[..current.commands.len() - 1],
+                    last,
+                )
             {
                 carried.insert(0, last);
                 current.commands.pop();
@@ -752,6 +778,36 @@ mod tests {
                 .iter()
                 .all(|step| step.command.text != "hexyl --version")
         }));
+    }
+
+    #[test]
+    fn a_split_block_keeps_follow_up_lines_with_their_download_and_set_up_lines_with_the_next() {
+        let text = "# zq\n\n## Linux\n\n```sh\ncurl -fsSL https://dl.example/zq -o /usr/local/bin/zq\nchmod +x /usr/local/bin/zq\npython3 -m venv /opt/zqenv\n/opt/zqenv/bin/pip install zq\n```\n";
+        let routes = routes(text);
+        let steps: Vec<Vec<&str>> = routes
+            .iter()
+            .map(|route| {
+                route
+                    .steps
+                    .iter()
+                    .map(|step| step.command.text.as_str())
+                    .collect()
+            })
+            .collect();
+        assert_eq!(
+            steps,
+            [
+                vec![
+                    "curl -fsSL https://dl.example/zq -o /usr/local/bin/zq",
+                    "chmod +x /usr/local/bin/zq"
+                ],
+                vec![
+                    "python3 -m venv /opt/zqenv",
+                    "/opt/zqenv/bin/pip install zq"
+                ],
+            ],
+            "{routes:#?}"
+        );
     }
 
     #[test]

@@ -90,7 +90,8 @@ struct Entry {
 }
 
 struct Shared {
-    rules: EgressRules,
+    /// Grows during the session as commands that passed the policy name new downloads.
+    rules: std::sync::RwLock<EgressRules>,
     entries: Mutex<Vec<Entry>>,
 }
 
@@ -105,10 +106,23 @@ impl Proxy {
     pub fn new(rules: EgressRules) -> Proxy {
         Proxy {
             shared: Arc::new(Shared {
-                rules,
+                rules: std::sync::RwLock::new(rules),
                 entries: Mutex::new(Vec::new()),
             }),
             listeners: Vec::new(),
+        }
+    }
+
+    /// Lets `hosts` through from now on (the deny list still wins).
+    pub fn allow(&self, hosts: &[String]) {
+        let mut rules = match self.shared.rules.write() {
+            Ok(rules) => rules,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        for host in hosts {
+            if !rules.allow.contains(host) {
+                rules.allow.push(host.clone());
+            }
         }
     }
 
@@ -233,7 +247,10 @@ fn serve(mut client: TcpStream, shared: &Shared) {
     // A name may only reach this machine's loopback when it is the loopback address itself,
     // as written in an allowed entry: `localhost:PORT` or a public name that resolves to
     // 127.0.0.1 (a DNS trick) must not open the host's local services to the sandbox.
-    let mut allowed = shared.rules.allows(&head.host, head.port);
+    let mut allowed = match shared.rules.read() {
+        Ok(rules) => rules.allows(&head.host, head.port),
+        Err(poisoned) => poisoned.into_inner().allows(&head.host, head.port),
+    };
     let mut addresses = Vec::new();
     let mut why = "the host is not in the sandbox's network allowlist (the target's package \
                    sources and the hosts the install route downloads from)";

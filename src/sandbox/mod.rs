@@ -302,6 +302,10 @@ pub trait Sandbox: Send {
     fn fenced(&self) -> bool {
         false
     }
+
+    /// Widens the egress fence to `hosts` (a command proposed during the session, after the
+    /// policy allowed it, downloads from them); nothing for a sandbox without a fence.
+    fn allow_hosts(&mut self, _hosts: &[String]) {}
 }
 
 /// Starts a session as configured. Fails with [`SandboxError::Unavailable`] when the backend

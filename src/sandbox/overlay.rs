@@ -626,6 +626,12 @@ impl Sandbox for OverlaySandbox {
         self.proxy.is_some()
     }
 
+    fn allow_hosts(&mut self, hosts: &[String]) {
+        if let Some(proxy) = &self.proxy {
+            proxy.allow(hosts);
+        }
+    }
+
     fn keep(self: Box<Self>, destination: &Path) -> Result<Vec<PathBuf>, SandboxError> {
         OverlaySandbox::keep(*self, destination)
     }
