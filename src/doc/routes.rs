@@ -203,8 +203,8 @@ fn introduces_aside(lead: &str) -> bool {
 }
 
 /// The code block a command comes from; each inline command counts as a block of its own.
-/// Whether command `line` works on something one of `earlier` names: a path or file name
-/// among their arguments (`chmod +x /usr/local/bin/tool` after `curl -o
+/// Whether command `line` works on something one of `earlier` names: a path, or a file name
+/// with an extension, among their arguments (`chmod +x /usr/local/bin/tool` after `curl -o
 /// /usr/local/bin/tool …`, `tar xf tool.tar.gz` after its download).
 fn follows_up(outline: &Outline, earlier: &[usize], line: usize) -> bool {
     fn objects(text: &str) -> BTreeSet<&str> {
@@ -212,8 +212,13 @@ fn follows_up(outline: &Outline, earlier: &[usize], line: usize) -> bool {
             .split_whitespace()
             .skip(1)
             .filter(|word| !word.starts_with('-') && !word.starts_with('+'))
-            .filter_map(|word| word.trim_matches(['\'', '"']).rsplit('/').next())
-            .filter(|name| name.len() >= 2 && !name.contains('='))
+            .map(|word| word.trim_matches(['\'', '"']))
+            .filter(|word| word.contains(['/', '.']) && !word.contains('='))
+            .map(|word| match word.rsplit_once('/') {
+                // A file name (`tool.tar.gz`, also at the end of its URL) or a whole path.
+                Some((_, name)) if name.contains('.') => name,
+                _ => word,
+            })
             .collect()
     }
     let mine = objects(&outline.commands[line].text);
