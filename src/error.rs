@@ -96,6 +96,9 @@ pub enum Error {
     Interrupted,
     #[error(transparent)]
     Sandbox(#[from] crate::sandbox::SandboxError),
+    /// The agent's backend could not be set up (an LLM client without TLS roots, say).
+    #[error(transparent)]
+    Agent(#[from] crate::agent::AgentError),
     #[error(transparent)]
     Other(#[from] anyhow::Error),
 }
@@ -121,6 +124,8 @@ impl Error {
             Error::Usage { .. } => ExitStatus::Usage,
             Error::Interrupted => ExitStatus::Interrupted,
             Error::Sandbox(error) => error.exit_status(),
+            Error::Agent(error) if error.is_budget() => ExitStatus::NoRoute,
+            Error::Agent(_) => ExitStatus::AgentBackend,
             Error::Io { .. } | Error::Other(_) => ExitStatus::Failure,
         }
     }
@@ -151,5 +156,23 @@ impl fmt::Display for Report<'_> {
             write!(f, "\nhint: {hint}")?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agent::AgentError;
+
+    #[test]
+    fn agent_errors_exit_8_and_an_exhausted_budget_4() {
+        let backend = Error::from(AgentError::Backend("no TLS roots".to_string()));
+        assert_eq!(backend.exit_status().code(), 8);
+        let budget = Error::from(AgentError::Budget {
+            what: "LLM call",
+            limit: 3,
+            flag: "--max-llm-calls",
+        });
+        assert_eq!(budget.exit_status().code(), 4);
     }
 }

@@ -170,8 +170,7 @@ enum Backend {
 impl AgentChoiceMade {
     pub(super) fn build(self, doc_text: &str) -> Result<Box<dyn Agent>, Error> {
         let llm = |settings: Box<LlmSettings>| {
-            LlmAgent::new(*settings, Some(doc_text.to_string()))
-                .map_err(|error| Error::Other(anyhow::anyhow!(error)))
+            LlmAgent::new(*settings, Some(doc_text.to_string())).map_err(Error::Agent)
         };
         Ok(match self.backend {
             Backend::Offline => Box::new(OfflineAgent::new()),
