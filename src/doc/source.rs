@@ -923,7 +923,7 @@ fn decode_doc(
     source_name: &str,
     declared_html: bool,
 ) -> Result<LoadedDoc, LoadError> {
-    let sha256 = hex_sha256(bytes);
+    let sha256 = hex::encode(Sha256::digest(bytes));
     if let Some(what) = binary_kind(bytes) {
         return Err(LoadError::Binary {
             source_name: source_name.to_string(),
@@ -964,17 +964,6 @@ fn decode_doc(
         sha256,
         warnings,
     })
-}
-
-fn hex_sha256(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    let digest = Sha256::digest(bytes);
-    let mut hex = String::with_capacity(digest.len() * 2);
-    for byte in digest.iter() {
-        // Writing to a String cannot fail.
-        let _ = write!(hex, "{byte:02x}");
-    }
-    hex
 }
 
 /// Signatures of binary formats a doc URL may point at by mistake (a release archive, a
