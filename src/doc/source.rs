@@ -17,6 +17,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use bytesize::ByteSize;
 use reqwest::Url;
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncRead, AsyncReadExt};
@@ -1162,14 +1163,10 @@ fn unknown_front_matter_keys(text: &str, source_name: &str) -> Vec<String> {
 
 /// "5.0 MiB (5242880 bytes)", "812 bytes".
 fn describe_size(bytes: u64) -> String {
-    const KIB: u64 = 1024;
-    const MIB: u64 = 1024 * 1024;
-    if bytes >= MIB {
-        format!("{:.1} MiB ({bytes} bytes)", bytes as f64 / MIB as f64)
-    } else if bytes >= KIB {
-        format!("{:.1} KiB ({bytes} bytes)", bytes as f64 / KIB as f64)
-    } else {
+    if bytes < 1024 {
         format!("{bytes} bytes")
+    } else {
+        format!("{} ({bytes} bytes)", ByteSize(bytes))
     }
 }
 
