@@ -1594,8 +1594,7 @@ pub fn facts_of_base(base: &std::path::Path) -> Facts {
             text.push_str(&format!("{}={value}\n", key.to_ascii_lowercase()));
         }
     }
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    let uid = unsafe { libc::geteuid() };
+    let uid = nix::unistd::geteuid();
     text.push_str(&format!("uid={uid}\n"));
     const BIN_DIRECTORIES: &[&str] = &[
         "usr/local/sbin",

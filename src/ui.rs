@@ -13,6 +13,7 @@ use std::io::{BufWriter, IsTerminal, Write};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use bytesize::ByteSize;
 use console::Style;
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -670,20 +671,9 @@ fn first_line(command: &str) -> String {
     }
 }
 
-/// Sizes as people read them (1.2 MB).
+/// Sizes as people read them, in decimal units (1.2 MB).
 pub fn human_bytes(bytes: u64) -> String {
-    const UNITS: &[&str] = &["B", "kB", "MB", "GB", "TB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1000.0 && unit + 1 < UNITS.len() {
-        value /= 1000.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
+    ByteSize(bytes).display().si().to_string()
 }
 
 /// One line of progress on stderr. A closed stderr (`agent-install x 2>&1 | head`) stops the

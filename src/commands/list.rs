@@ -1,7 +1,9 @@
 //! `agent-install list [--json] [--all]`: the installs recorded on this machine (issue 15).
 
+use bytesize::ByteSize;
+
 use crate::cli::ListArgs;
-use crate::record::{InstallRecord, Store, human_size};
+use crate::record::{InstallRecord, Store};
 use crate::{Error, ExitStatus};
 
 pub fn run(args: ListArgs) -> Result<ExitStatus, Error> {
@@ -41,7 +43,7 @@ pub fn run(args: ListArgs) -> Result<ExitStatus, Error> {
                     .replace('T', " ")
                     .trim_end_matches('Z')
                     .to_string(),
-                human_size(record.size),
+                ByteSize(record.size).to_string(),
                 record.state.name().to_string(),
             ]
         })

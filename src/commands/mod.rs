@@ -221,11 +221,7 @@ pub async fn target_facts(
         distro.id_like.join(" "),
         distro.codename.clone().unwrap_or_default(),
     );
-    let fingerprint = Sha256::digest(identity.as_bytes())
-        .iter()
-        .take(8)
-        .map(|byte| format!("{byte:02x}"))
-        .collect();
+    let fingerprint = hex::encode(&Sha256::digest(identity.as_bytes())[..8]);
     let target = crate::plan::PlanProbe {
         fingerprint,
         summary: format!(

@@ -1,8 +1,10 @@
 //! `agent-install show NAME [--json]`: one install record (issue 15).
 
+use bytesize::ByteSize;
+
 use super::list::record_error;
 use crate::cli::ShowArgs;
-use crate::record::{InstallRecord, Store, human_size};
+use crate::record::{InstallRecord, Store};
 use crate::{Error, ExitStatus};
 
 pub fn run(args: ShowArgs) -> Result<ExitStatus, Error> {
@@ -57,7 +59,7 @@ fn render(record: &InstallRecord, store: &Store) -> String {
     ));
     line(format!(
         "  size:      {} in {} path(s); {} path(s) under caches and logs",
-        human_size(record.size),
+        ByteSize(record.size),
         record.files.len(),
         record.cache_paths
     ));

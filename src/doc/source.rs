@@ -17,6 +17,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use bytesize::ByteSize;
 use reqwest::Url;
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncRead, AsyncReadExt};
@@ -923,7 +924,7 @@ fn decode_doc(
     source_name: &str,
     declared_html: bool,
 ) -> Result<LoadedDoc, LoadError> {
-    let sha256 = hex_sha256(bytes);
+    let sha256 = hex::encode(Sha256::digest(bytes));
     if let Some(what) = binary_kind(bytes) {
         return Err(LoadError::Binary {
             source_name: source_name.to_string(),
@@ -964,17 +965,6 @@ fn decode_doc(
         sha256,
         warnings,
     })
-}
-
-fn hex_sha256(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    let digest = Sha256::digest(bytes);
-    let mut hex = String::with_capacity(digest.len() * 2);
-    for byte in digest.iter() {
-        // Writing to a String cannot fail.
-        let _ = write!(hex, "{byte:02x}");
-    }
-    hex
 }
 
 /// Signatures of binary formats a doc URL may point at by mistake (a release archive, a
@@ -1173,14 +1163,10 @@ fn unknown_front_matter_keys(text: &str, source_name: &str) -> Vec<String> {
 
 /// "5.0 MiB (5242880 bytes)", "812 bytes".
 fn describe_size(bytes: u64) -> String {
-    const KIB: u64 = 1024;
-    const MIB: u64 = 1024 * 1024;
-    if bytes >= MIB {
-        format!("{:.1} MiB ({bytes} bytes)", bytes as f64 / MIB as f64)
-    } else if bytes >= KIB {
-        format!("{:.1} KiB ({bytes} bytes)", bytes as f64 / KIB as f64)
-    } else {
+    if bytes < 1024 {
         format!("{bytes} bytes")
+    } else {
+        format!("{} ({bytes} bytes)", ByteSize(bytes))
     }
 }
 

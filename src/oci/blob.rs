@@ -26,12 +26,7 @@ pub struct LayerBlob {
 
 /// `sha256:<hex>` of a finished hasher.
 fn digest_of(hasher: Sha256) -> String {
-    let hex: String = hasher
-        .finalize()
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect();
-    format!("sha256:{hex}")
+    format!("sha256:{}", hex::encode(hasher.finalize()))
 }
 
 /// `sha256:<hex>` of some bytes.

@@ -123,11 +123,7 @@ fn fingerprint(rootfs: &Path, options: &ExportOptions) -> io::Result<String> {
     hasher.update(format!("{options:?}\n").as_bytes());
     hasher.update(rootfs.as_os_str().as_encoded_bytes());
     walk(rootfs, Path::new(""), &mut hasher)?;
-    Ok(hasher
-        .finalize()
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect())
+    Ok(hex::encode(hasher.finalize()))
 }
 
 fn walk(root: &Path, relative: &Path, hasher: &mut Sha256) -> io::Result<()> {

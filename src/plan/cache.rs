@@ -156,7 +156,7 @@ impl PlanCache {
     /// The directory of one doc version on one base.
     fn directory(&self, doc_sha256: &str, base: &Path) -> PathBuf {
         let doc: String = doc_sha256.chars().take(16).collect();
-        let base = hex(&Sha256::digest(base.as_os_str().as_encoded_bytes())[..4]);
+        let base = hex::encode(&Sha256::digest(base.as_os_str().as_encoded_bytes())[..4]);
         self.root.join(format!("{doc}-{base}"))
     }
 
@@ -249,12 +249,11 @@ fn file_name(fingerprint: &str) -> String {
     {
         format!("{fingerprint}.json")
     } else {
-        format!("{}.json", hex(&Sha256::digest(fingerprint.as_bytes())[..8]))
+        format!(
+            "{}.json",
+            hex::encode(&Sha256::digest(fingerprint.as_bytes())[..8])
+        )
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 #[cfg(test)]

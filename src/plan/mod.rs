@@ -193,10 +193,7 @@ impl Plan {
     /// SHA-256 of [`Plan::to_json`], in hex: how provenance labels and caches name a plan.
     pub fn sha256(&self) -> String {
         use sha2::{Digest, Sha256};
-        Sha256::digest(self.to_json().as_bytes())
-            .iter()
-            .map(|byte| format!("{byte:02x}"))
-            .collect()
+        hex::encode(Sha256::digest(self.to_json().as_bytes()))
     }
 }
 

@@ -317,11 +317,7 @@ impl PlanningFacts {
     /// read in a plan, long enough that two different machines never collide in practice.
     pub fn fingerprint(&self) -> String {
         let digest = Sha256::digest(self.canonical().as_bytes());
-        digest
-            .iter()
-            .take(8)
-            .map(|byte| format!("{byte:02x}"))
-            .collect()
+        hex::encode(&digest[..8])
     }
 }
 

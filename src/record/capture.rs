@@ -254,7 +254,7 @@ pub fn content_hash(path: &Path) -> Option<String> {
     } else {
         return None;
     };
-    Some(digest.iter().map(|byte| format!("{byte:02x}")).collect())
+    Some(hex::encode(digest))
 }
 
 /// The version a check printed: its first line, when that line holds a digit (`jq-1.6`,

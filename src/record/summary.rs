@@ -2,7 +2,9 @@
 //! added / upgraded / removed with versions, configuration files changed, the total size, and
 //! caches counted in one line instead of listed. The full list stays in the report and `show`.
 
-use super::{PackageChange, human_size};
+use bytesize::ByteSize;
+
+use super::PackageChange;
 use crate::sandbox::{Change, ChangeKind, Delta, FileType};
 
 /// Paths that are caches wherever a profile does not already hide them: package managers'
@@ -172,7 +174,7 @@ pub fn describe(delta: &Delta, packages: &[PackageChange]) -> Vec<String> {
     }
     lines.push(format!(
         "total: {added} added, {modified} modified, {deleted} deleted, {} written",
-        human_size(bytes)
+        ByteSize(bytes)
     ));
     if caches > 0 {
         lines.push(format!(

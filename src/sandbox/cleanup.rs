@@ -67,8 +67,7 @@ fn sweep_stale(root: &Path) {
     let Ok(entries) = fs::read_dir(root) else {
         return;
     };
-    // SAFETY: geteuid has no preconditions.
-    let user = unsafe { libc::geteuid() };
+    let user = nix::unistd::geteuid().as_raw();
     for entry in entries.filter_map(Result::ok) {
         let name = entry.file_name();
         let Some(rest) = name

@@ -16,6 +16,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
+use bytesize::ByteSize;
 use serde::{Deserialize, Serialize};
 
 use super::layout::PlannedMount;
@@ -129,7 +130,7 @@ impl Delta {
                     format!("  {:04o} -> {:04o}", previous.mode, entry.mode)
                 }
                 _ if entry.file_type == FileType::File => {
-                    format!("  {:04o} {}", entry.mode, human_size(entry.size))
+                    format!("  {:04o} {}", entry.mode, ByteSize(entry.size))
                 }
                 _ => format!("  {:04o}", entry.mode),
             };
@@ -151,7 +152,7 @@ impl Delta {
             .sum();
         text.push_str(&format!(
             "{added} added, {modified} modified, {deleted} deleted ({} written)",
-            human_size(added_bytes)
+            ByteSize(added_bytes)
         ));
         let hidden = self.hidden_count();
         if hidden > 0 {
@@ -162,20 +163,6 @@ impl Delta {
         text.push('\n');
         text
     }
-}
-
-fn human_size(bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
-    if bytes < 1024 {
-        return format!("{bytes} B");
-    }
-    let mut value = bytes as f64 / 1024.0;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    format!("{value:.1} {}", UNITS[unit])
 }
 
 /// How owners on disk map to owners inside: in a rootless session the caller is root inside and

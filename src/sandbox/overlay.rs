@@ -91,8 +91,7 @@ impl OverlaySandbox {
     /// Creates the session directory and starts the first generation, so an unavailable
     /// sandbox is reported before anything runs.
     pub fn open(config: SandboxConfig) -> Result<OverlaySandbox, SandboxError> {
-        // SAFETY: geteuid has no preconditions.
-        let root = unsafe { libc::geteuid() } == 0;
+        let root = nix::unistd::geteuid().is_root();
         let privileges = Privileges {
             create_user_namespace: !root,
             in_user_namespace: !root || !in_initial_user_namespace(),

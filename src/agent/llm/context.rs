@@ -18,11 +18,7 @@ pub const MAX_DOC_CHARS: usize = 40_000;
 /// contain its closing marker by design (it would have to contain its own hash).
 pub fn doc_markers(text: &str) -> (String, String) {
     let digest = Sha256::digest(text.as_bytes());
-    let nonce: String = digest
-        .iter()
-        .take(6)
-        .map(|byte| format!("{byte:02x}"))
-        .collect();
+    let nonce = hex::encode(&digest[..6]);
     (
         format!("<<<UNTRUSTED-DOC-{nonce}"),
         format!("UNTRUSTED-DOC-{nonce}>>>"),
