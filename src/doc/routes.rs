@@ -84,6 +84,10 @@ pub(crate) fn group(
             || fact.installs_tools
             || fact.third_party
             || fact.asserts.is_some();
+        // "Once installed, you can run it:" introduces usage, however the section is named.
+        if !installs && context.lead.as_deref().is_some_and(introduces_usage) {
+            continue;
+        }
         let target = match role {
             Role::Excluded => continue,
             Role::Verify | Role::Usage if !installs => continue,
@@ -202,7 +206,6 @@ fn introduces_aside(lead: &str) -> bool {
     .any(|phrase| lower.contains(phrase))
 }
 
-/// The code block a command comes from; each inline command counts as a block of its own.
 /// Whether command `line` works on something one of `earlier` names: a path, or a file name
 /// with an extension, among their arguments (`chmod +x /usr/local/bin/tool` after `curl -o
 /// /usr/local/bin/tool …`, `tar xf tool.tar.gz` after its download).
@@ -227,6 +230,26 @@ fn follows_up(outline: &Outline, earlier: &[usize], line: usize) -> bool {
         .any(|&index| !objects(&outline.commands[index].text).is_disjoint(&mine))
 }
 
+/// Whether the prose before a block opens by saying that what follows is used after the
+/// install ("Once installed, you can run …"); a warning that mentions the install in passing
+/// ("If `tool --version` does not work after installation, link …") is set-up, not usage.
+fn introduces_usage(lead: &str) -> bool {
+    let lower = lead.trim_start().to_lowercase();
+    [
+        "once installed",
+        "once it is installed",
+        "once it's installed",
+        "after installing",
+        "after installation",
+        "after it is installed",
+        "when installed",
+        "you can now",
+    ]
+    .iter()
+    .any(|phrase| lower.starts_with(phrase))
+}
+
+/// The code block a command comes from; each inline command counts as a block of its own.
 fn block_of(outline: &Outline, index: usize) -> usize {
     match outline.commands[index].source {
         CommandSource::CodeBlock { index: block } => block,
@@ -813,6 +836,19 @@ mod tests {
             ],
             "{routes:#?}"
         );
+    }
+
+    #[test]
+    fn commands_introduced_as_use_after_the_install_are_not_steps() {
+        let text = "# Installing Zq\n\nWith pipx:\n\n```console\n$ pipx install zq\n```\n\nOnce installed, you can run it from the command line:\n\n```console\n$ zq check   # lint the current directory\n```\n";
+        let routes = routes(text);
+        assert_eq!(routes.len(), 1, "{routes:#?}");
+        let steps: Vec<&str> = routes[0]
+            .steps
+            .iter()
+            .map(|step| step.command.text.as_str())
+            .collect();
+        assert_eq!(steps, ["pipx install zq"]);
     }
 
     #[test]
