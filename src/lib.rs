@@ -23,6 +23,7 @@ pub mod replay;
 pub mod report;
 pub mod sandbox;
 pub mod session;
+pub mod shell;
 pub mod ui;
 pub mod verify;
 

@@ -31,6 +31,7 @@ use crate::event::{Event, StepChange, Stream as EventStream};
 use crate::plan::PlanStep;
 use crate::policy::{Interaction, Policy, Resolution, Target, Verdict};
 use crate::sandbox::{self, Change, ExecRequest, Observation, Sandbox, SandboxError};
+use crate::shell;
 
 /// How to replay: labels for the events and the limits.
 #[derive(Debug, Clone)]
@@ -461,7 +462,7 @@ pub fn verify_tied(
 
 /// `command` run by a login shell with a clean environment, from `/`.
 pub(crate) fn login_shell_command(command: &str) -> String {
-    let quoted = format!("'{}'", command.replace('\'', r"'\''"));
+    let quoted = shell::quote(command);
     format!(
         "cd / && if command -v bash >/dev/null 2>&1; then exec env -i HOME=\"$HOME\" USER=\"${{USER:-root}}\" LANG=C.UTF-8 TERM=dumb bash -l -c {quoted}; else exec env -i HOME=\"$HOME\" LANG=C.UTF-8 TERM=dumb sh -l -c {quoted}; fi"
     )
@@ -473,7 +474,7 @@ const PLAIN_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbi
 
 /// `command` run by bash (or sh) reading no start-up file at all, with a clean environment.
 pub(crate) fn plain_shell_command(command: &str) -> String {
-    let quoted = format!("'{}'", command.replace('\'', r"'\''"));
+    let quoted = shell::quote(command);
     format!(
         "cd / && if command -v bash >/dev/null 2>&1; then exec env -i HOME=\"$HOME\" USER=\"${{USER:-root}}\" LANG=C.UTF-8 TERM=dumb PATH=\"{PLAIN_PATH}\" bash --noprofile --norc -c {quoted}; else exec env -i HOME=\"$HOME\" LANG=C.UTF-8 TERM=dumb PATH=\"{PLAIN_PATH}\" sh -c {quoted}; fi"
     )

@@ -23,6 +23,7 @@ use crate::replay::{self, ReplayEnding, ReplayOptions, combined_output};
 use crate::sandbox::{
     self, ExecRequest, Observation, Sandbox, SandboxConfig, SandboxError, Snapshot,
 };
+use crate::shell;
 use crate::ui::Outputs;
 use crate::verify;
 
@@ -1543,7 +1544,7 @@ fn write_file_command(path: &str, content: &str) -> String {
     while content.contains(&marker) {
         marker.push('_');
     }
-    let quoted_path = format!("'{}'", path.replace('\'', r"'\''"));
+    let quoted_path = shell::quote_always(path);
     format!(
         "mkdir -p \"$(dirname {quoted_path})\" && cat > {quoted_path} <<'{marker}'\n{content}\n{marker}"
     )

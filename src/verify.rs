@@ -16,6 +16,7 @@ use std::collections::BTreeSet;
 
 use crate::doc::{Doc, VerificationOrigin};
 use crate::sandbox::{ChangeKind, Delta, FileType};
+use crate::shell;
 
 /// The flags a derived check tries, in order.
 pub const VERSION_FLAGS: &[&str] = &["--version", "-V", "version", "--help"];
@@ -104,7 +105,7 @@ pub fn owners_script(executables: &[Executable]) -> Option<String> {
     let paths: Vec<String> = executables
         .iter()
         .filter(|executable| executable.package.is_none())
-        .map(|executable| format!("'{}'", executable.path.replace('\'', r"'\''")))
+        .map(|executable| shell::quote(&executable.path))
         .collect();
     (!paths.is_empty()).then(|| {
         format!(

@@ -14,6 +14,7 @@
 use crate::doc::{
     Command, CommandSource, Doc, Location, Platform, Risk, RiskLevel, Route, RouteKind, Shell, Step,
 };
+use crate::shell;
 
 use super::packages::{Family, package_for};
 use super::repair::Facts;
@@ -180,13 +181,17 @@ fn outside_routes(doc: &Doc, facts: &Facts) -> Vec<Route> {
         .trim_start_matches("https://")
         .trim_start_matches("http://");
     let first = names[0];
+    // The repository comes from the doc: quoted, a `'` in it cannot end the word early.
+    let quoted_repository = shell::quote_always(repository);
     routes.push(outside_route(
         "outside-pypi",
         RouteKind::Pipx,
         &format!("the PyPI package {first} through pipx"),
         vec![
             format!("PIPX_HOME=/opt/pipx PIPX_BIN_DIR=/usr/local/bin pipx install {first}"),
-            format!("grep -rqiF --include=METADATA '{repository}' /opt/pipx/venvs/{first}/lib"),
+            format!(
+                "grep -rqiF --include=METADATA {quoted_repository} /opt/pipx/venvs/{first}/lib"
+            ),
         ],
         vec!["pipx".to_string()],
         RiskLevel::LanguagePackage,
@@ -196,7 +201,7 @@ fn outside_routes(doc: &Doc, facts: &Facts) -> Vec<Route> {
         RouteKind::Npm,
         &format!("the npm package {first}"),
         vec![
-            format!("npm view {first} repository.url homepage | grep -qiF '{repository}'"),
+            format!("npm view {first} repository.url homepage | grep -qiF {quoted_repository}"),
             format!("npm install -g {first}"),
         ],
         vec!["npm".to_string()],

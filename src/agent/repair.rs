@@ -15,6 +15,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::packages::{DEBIAN_RENAMES, Family, is_known_package, package_for};
+use crate::shell;
 
 /// What the agent knows about the machine when it prepares or repairs a command.
 #[derive(Debug, Clone, Default)]
@@ -374,7 +375,7 @@ fn externally_managed(failure: &Failure, facts: &Facts) -> Option<Fix> {
         String::new()
     } else {
         let joined = pip_options.join(" ");
-        format!("--pip-args='{}' ", joined.replace('\'', r"'\''"))
+        format!("--pip-args={} ", shell::quote_always(&joined))
     };
     for package in packages {
         commands.push(format!(
@@ -554,7 +555,7 @@ fn renamed_binary(failure: &Failure, facts: &Facts) -> Option<Fix> {
         .then(|| renamed_candidate(missing, facts))
         .flatten()
     {
-        let quoted = format!("'{}'", path.replace('\'', r"'\''"));
+        let quoted = shell::quote_always(path);
         return Some(Fix::RunThenRetry(vec![format!(
             "ln -sf {quoted} /usr/local/bin/{missing}"
         )]));

@@ -17,7 +17,7 @@ use crate::sandbox::profile;
 use crate::sandbox::{
     self, Backend, Delta, ExecRequest, ExportSummary, Observation, SandboxConfig, Stream,
 };
-use crate::{Error, ExitStatus};
+use crate::{Error, ExitStatus, shell};
 
 pub async fn run(args: SandboxArgs) -> Result<ExitStatus, Error> {
     match args.command {
@@ -119,21 +119,9 @@ fn command_text(arguments: &[String]) -> String {
     }
     arguments
         .iter()
-        .map(|argument| shell_quote(argument))
+        .map(|argument| shell::quote(argument))
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-fn shell_quote(text: &str) -> String {
-    let plain = !text.is_empty()
-        && text
-            .chars()
-            .all(|character| character.is_ascii_alphanumeric() || "-_./=:,+@%".contains(character));
-    if plain {
-        text.to_string()
-    } else {
-        format!("'{}'", text.replace('\'', "'\\''"))
-    }
 }
 
 fn run_blocking(args: &SandboxExecArgs, interrupted: &AtomicBool) -> Result<Outcome, Error> {

@@ -144,11 +144,6 @@ fn sources_a_file(command: &str) -> bool {
     DOT.is_match(command)
 }
 
-/// A single-quoted shell word.
-fn shell_quote(text: &str) -> String {
-    format!("'{}'", text.replace('\'', r"'\''"))
-}
-
 /// The program the first verification command runs (`jq` for `jq --version`).
 fn verified_program(plan: &Plan) -> Option<&str> {
     plan.verification
@@ -189,10 +184,5 @@ mod tests {
         assert_eq!(posix_source("source /etc/x.bash"), ". /etc/x.bash");
         assert_eq!(posix_source("true && source a"), "true && . a");
         assert_eq!(posix_source("echo source it"), "echo source it");
-    }
-
-    #[test]
-    fn quotes_survive_single_quoting() {
-        assert_eq!(shell_quote("jq -n '1 + 1'"), r"'jq -n '\''1 + 1'\'''");
     }
 }

@@ -10,8 +10,9 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::{comment, header, posix_source, shell_quote, sources_a_file, step_comment};
+use super::{comment, header, posix_source, sources_a_file, step_comment};
 use crate::plan::Plan;
+use crate::shell;
 
 pub fn script(plan: &Plan) -> String {
     let bash_step = plan.steps.iter().position(|step| needs_bash(&step.command));
@@ -50,7 +51,7 @@ pub fn script(plan: &Plan) -> String {
     for command in &plan.verification {
         out.push_str(&format!(
             "printf '%s\\n' {} >&2\n",
-            shell_quote(&format!("verifying: {command}"))
+            shell::quote(&format!("verifying: {command}"))
         ));
         out.push_str(command);
         out.push('\n');
@@ -58,7 +59,7 @@ pub fn script(plan: &Plan) -> String {
     let product = plan.doc.name.as_deref().unwrap_or("the product");
     out.push_str(&format!(
         "printf '%s\\n' {} >&2\n",
-        shell_quote(&format!("{product}: installed and verified"))
+        shell::quote(&format!("{product}: installed and verified"))
     ));
     out
 }

@@ -6,6 +6,7 @@ use bytesize::ByteSize;
 
 use super::PackageChange;
 use crate::sandbox::{Change, ChangeKind, Delta, FileType};
+use crate::shell;
 
 /// Paths that are caches wherever a profile does not already hide them: package managers'
 /// download caches and Python's bytecode.
@@ -68,7 +69,7 @@ pub fn rehearsal_packages(
         let before = super::dpkg::installed(base).unwrap_or_default();
         let names: Vec<String> = candidates
             .iter()
-            .map(|(name, _)| super::uninstall::quote(name))
+            .map(|(name, _)| shell::quote(name))
             .collect();
         let request = crate::sandbox::ExecRequest::new(format!(
             "dpkg-query -W -f='${{Package}} ${{Version}} ${{db:Status-Abbrev}}\\n' {} 2>/dev/null; true",

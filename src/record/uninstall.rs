@@ -11,6 +11,7 @@ use std::path::Path;
 use super::capture::content_hash;
 use super::{InstallRecord, PackageChange, RecordState, Store, dpkg};
 use crate::sandbox::{ChangeKind, FileType};
+use crate::shell::quote;
 
 /// How many added files one `rm -f` removes.
 const REMOVALS_PER_STEP: usize = 200;
@@ -398,18 +399,6 @@ fn restore(record_dir: &Path, pre_image: &str, path: &str) -> UninstallStep {
         ),
         purpose: format!("restore {path} as it was before the install"),
     }
-}
-
-/// Single-quotes a word for the shell.
-pub fn quote(word: &str) -> String {
-    if !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "/._-+:@=,".contains(c))
-    {
-        return word.to_string();
-    }
-    format!("'{}'", word.replace('\'', r"'\''"))
 }
 
 #[cfg(test)]
