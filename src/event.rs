@@ -44,7 +44,7 @@ pub enum Event {
     Decision {
         step: usize,
         command: String,
-        decision: String,
+        decision: crate::policy::Decision,
         risks: Vec<String>,
         reasons: Vec<String>,
     },

@@ -137,7 +137,7 @@ pub fn replay(
         emit(Event::Decision {
             step: number,
             command: step.command.clone(),
-            decision: step.decision.clone(),
+            decision: step.decision,
             risks: step.risks.clone(),
             reasons: vec![options.reason.clone()],
         });
@@ -306,7 +306,7 @@ pub fn approve(
         )?;
         downloaded.extend(crate::policy::downloads::downloaded_paths(&step.command));
         approved.push(PlanStep {
-            decision: verdict.decision.name().to_string(),
+            decision: verdict.decision,
             risks: verdict
                 .classes()
                 .iter()
@@ -607,7 +607,7 @@ mod tests {
             purpose: String::new(),
             source: None,
             risks: risks.iter().map(|risk| risk.to_string()).collect(),
-            decision: "allow".to_string(),
+            decision: crate::policy::Decision::Allow,
             uncertain: None,
         }
     }
@@ -743,7 +743,7 @@ mod tests {
         assert!(error.starts_with("step 2 `curl"), "{error}");
         assert!(error.contains("--yes"), "{error}");
         let approved = approve(&steps[..1], &[], &policy, Target::Host, interaction).unwrap();
-        assert_eq!(approved.steps()[0].decision, "allow");
+        assert_eq!(approved.steps()[0].decision, crate::policy::Decision::Allow);
     }
 
     #[test]

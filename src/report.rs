@@ -50,7 +50,7 @@ pub struct StepRecord {
     pub command: String,
     pub purpose: String,
     pub target: String,
-    pub decision: String,
+    pub decision: crate::policy::Decision,
     pub risks: Vec<String>,
     pub reasons: Vec<String>,
     /// `None` when the command did not run (denied) or was killed.
@@ -137,7 +137,7 @@ impl ReportBuilder {
                 command: command.clone(),
                 purpose: String::new(),
                 target: String::new(),
-                decision: decision.clone(),
+                decision: *decision,
                 risks: risks.clone(),
                 reasons: reasons.clone(),
                 exit_status: None,

@@ -71,7 +71,7 @@ struct VerifiedStep {
     purpose: String,
     source: Option<String>,
     risks: Vec<String>,
-    decision: String,
+    decision: crate::policy::Decision,
 }
 
 /// The result of a run, for the caller to map to an exit status.
@@ -595,7 +595,7 @@ impl Loop<'_> {
                     .as_ref()
                     .map(|source| format!("{}:{}", source.file, source.line)),
                 risks: approved.risks.clone(),
-                decision: approved.decision.clone(),
+                decision: approved.decision,
             })
             .collect();
         if let Some(route) = &hit.plan.route {
@@ -694,7 +694,7 @@ impl Loop<'_> {
             .map(|class| class.name().to_string())
             .collect();
         let mut reasons = verdict.reasons();
-        let mut decision = verdict.decision.name().to_string();
+        let mut decision = verdict.decision;
         let refusal = match verdict.resolve(self.settings.interaction) {
             Resolution::Run => None,
             Resolution::Prompt => {
@@ -714,23 +714,23 @@ impl Loop<'_> {
             .iter()
             .any(|(failed, version)| failed == command && *version == self.state_version)
         {
-            decision = "deny".to_string();
+            decision = crate::policy::Decision::Deny;
             reasons = vec![format!(
                 "loop: `{command}` already failed and nothing changed since"
             )];
         } else if let Some(message) = refusal {
             // The refusal message already names the policy's reasons and what to do.
-            decision = "deny".to_string();
+            decision = crate::policy::Decision::Deny;
             reasons = vec![message];
         }
         self.outputs.emit(Event::Decision {
             step,
             command: command.to_string(),
-            decision: decision.clone(),
+            decision,
             risks: risks.clone(),
             reasons: reasons.clone(),
         });
-        if decision == "deny" {
+        if decision == crate::policy::Decision::Deny {
             return Ok(ActionResult::Denied { reasons });
         }
 
@@ -1239,7 +1239,7 @@ impl Loop<'_> {
                         .as_deref()
                         .and_then(|source| source_ref(self.doc, source, &step.command)),
                     risks: step.risks.clone(),
-                    decision: step.decision.clone(),
+                    decision: step.decision,
                     uncertain: None,
                 })
                 .collect(),

@@ -407,7 +407,7 @@ impl Terminal {
                 decision,
                 reasons,
                 ..
-            } if decision != "allow" => self.line(format!(
+            } if *decision != crate::policy::Decision::Allow => self.line(format!(
                 "  {} {command}\n    {}",
                 bad.apply_to(format!("policy {decision}:")),
                 reasons.join("; ")
@@ -749,7 +749,7 @@ mod tests {
         outputs.emit(Event::Decision {
             step: 1,
             command: "curl -H 'Authorization: sk-secret' http://x".into(),
-            decision: "allow".into(),
+            decision: crate::policy::Decision::Allow,
             risks: vec!["network-fetch".into()],
             reasons: vec![],
         });

@@ -19,7 +19,7 @@ fn step(command: &str) -> PlanStep {
         purpose: format!("test step: {command}"),
         source: None,
         risks: Vec::new(),
-        decision: "allow".to_string(),
+        decision: agent_install::policy::Decision::Allow,
         uncertain: None,
     }
 }
@@ -128,7 +128,7 @@ fn a_plan_replays_in_order_with_ok_and_changed_from_the_delta() {
             ..
         } => {
             assert_eq!(*step, 7);
-            assert_eq!(decision, "allow");
+            assert_eq!(*decision, agent_install::policy::Decision::Allow);
             assert_eq!(reasons, &["from the test's plan".to_string()]);
         }
         other => panic!("first event: {other:?}"),

@@ -103,7 +103,8 @@ fn the_views_agree_with_the_plan_file() {
         .position(|step| step.risks.iter().any(|risk| risk == "pipe-to-shell"))
         .expect("the cargo route starts with rustup's install script");
     assert_eq!(
-        plan.steps[fetched].decision, "ask",
+        plan.steps[fetched].decision,
+        agent_install::policy::Decision::Ask,
         "host policy asks for curl | sh"
     );
     for step in &plan.steps[fetched + 1..] {

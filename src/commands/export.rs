@@ -42,7 +42,7 @@ pub async fn run(args: ExportArgs) -> Result<ExitStatus, Error> {
     let denied = plan
         .steps
         .iter()
-        .filter(|step| step.decision == "deny")
+        .filter(|step| step.decision == crate::policy::Decision::Deny)
         .count();
     if denied > 0 {
         eprintln!(

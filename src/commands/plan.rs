@@ -96,7 +96,7 @@ pub fn review(plan: &mut Plan, doc: &Doc, facts: &Facts, policy: &Policy) {
             .iter()
             .map(|class| class.name().to_string())
             .collect();
-        step.decision = verdict.decision.name().to_string();
+        step.decision = verdict.decision;
     }
     plan.routes_not_chosen = routes_not_chosen(plan, doc, facts);
     uncertainty::mark(plan, facts);

@@ -207,7 +207,7 @@ fn take_back(
             purpose: step.purpose.clone(),
             source: None,
             risks: Vec::new(),
-            decision: "allow".to_string(),
+            decision: crate::policy::Decision::Allow,
             uncertain: None,
         })
         .collect();

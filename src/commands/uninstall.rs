@@ -81,7 +81,7 @@ pub async fn run(name: Option<String>, args: RemovalArgs) -> Result<ExitStatus, 
             purpose: step.purpose.clone(),
             source: None,
             risks: Vec::new(),
-            decision: "allow".to_string(),
+            decision: crate::policy::Decision::Allow,
             uncertain: None,
         })
         .collect();

@@ -371,7 +371,7 @@ mod tests {
             purpose: "test".to_string(),
             source: None,
             risks: Vec::new(),
-            decision: "allow".to_string(),
+            decision: crate::policy::Decision::Allow,
             uncertain: None,
         }
     }

@@ -310,7 +310,7 @@ mod tests {
                     purpose: String::new(),
                     source: None,
                     risks: Vec::new(),
-                    decision: "allow".to_string(),
+                    decision: crate::policy::Decision::Allow,
                     uncertain: None,
                 })
                 .collect(),

@@ -90,7 +90,7 @@ pub struct PlanStep {
     /// Risk class names from the policy (`package-install`, `network-fetch`, ...).
     pub risks: Vec<String>,
     /// The policy's decision for the target the plan is meant for (`allow`, `ask`, `deny`).
-    pub decision: String,
+    pub decision: crate::policy::Decision,
     /// Set when the step's success or exact form depends on the output of earlier steps (a
     /// dry-run plan cannot know): why.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -234,7 +234,7 @@ pub(crate) mod tests {
                     as_written: None,
                 }),
                 risks: vec!["package-install".to_string()],
-                decision: "allow".to_string(),
+                decision: crate::policy::Decision::Allow,
                 uncertain: None,
             }],
             verification: vec!["jq --version".to_string()],

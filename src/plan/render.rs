@@ -2,6 +2,7 @@
 //! for review, and the JSON file itself. Pure functions of the plan, so snapshots pin them.
 
 use super::{Plan, PlanStep};
+use crate::policy::Decision;
 
 /// The output formats of `agent-install plan`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -151,7 +152,7 @@ pub fn markdown(plan: &Plan) -> String {
             code_cell(&step.command),
             cell(&citation(step)),
             cell(&step.risks.join(", ")),
-            decision_cell(&step.decision),
+            decision_cell(step.decision),
         ));
     }
     line(String::new());
@@ -206,8 +207,8 @@ pub fn markdown(plan: &Plan) -> String {
 /// Lines that need a reviewer's attention: steps the target's policy does not simply allow.
 fn attention_summary(plan: &Plan) -> Vec<String> {
     let mut items = Vec::new();
-    let ask = count(plan, "ask");
-    let deny = count(plan, "deny");
+    let ask = count(plan, Decision::Ask);
+    let deny = count(plan, Decision::Deny);
     if ask > 0 {
         items.push(format!(
             "{ask} step(s) need approval on the target (answer on a terminal, or pass --yes)"
@@ -227,7 +228,7 @@ fn attention_summary(plan: &Plan) -> Vec<String> {
     items
 }
 
-fn count(plan: &Plan, decision: &str) -> usize {
+fn count(plan: &Plan, decision: Decision) -> usize {
     plan.steps
         .iter()
         .filter(|step| step.decision == decision)
@@ -275,9 +276,9 @@ fn code_cell(command: &str) -> String {
     format!("{fence}{pad}{body}{pad}{fence}")
 }
 
-fn decision_cell(decision: &str) -> String {
+fn decision_cell(decision: Decision) -> String {
     match decision {
-        "allow" => "allow".to_string(),
+        Decision::Allow => decision.to_string(),
         other => format!("**{other}**"),
     }
 }
@@ -306,9 +307,9 @@ mod tests {
     #[test]
     fn text_flags_decisions_that_need_attention() {
         let mut plan = sample();
-        plan.steps[0].decision = "ask".to_string();
+        plan.steps[0].decision = Decision::Ask;
         assert!(text(&plan).contains("1 step(s) need approval"));
-        plan.steps[0].decision = "deny".to_string();
+        plan.steps[0].decision = Decision::Deny;
         assert!(text(&plan).contains("apply would refuse"));
     }
 }

@@ -294,7 +294,7 @@ mod tests {
                 purpose: "test".to_string(),
                 source: None,
                 risks: risks.iter().map(|r| r.to_string()).collect(),
-                decision: "allow".to_string(),
+                decision: crate::policy::Decision::Allow,
                 uncertain: None,
             })
             .collect();
