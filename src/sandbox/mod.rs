@@ -56,6 +56,7 @@ pub mod host;
 pub mod overlay;
 pub mod profile;
 pub mod rootfs;
+pub mod whiteout;
 
 mod cleanup;
 mod client;
