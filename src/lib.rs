@@ -34,7 +34,7 @@ pub use error::{Error, ExitStatus};
 /// Entry point of the binary: parse, run, report, and return the exit status.
 pub fn main() -> ExitStatus {
     // The sandbox helper re-executes this binary; it must run before any thread exists.
-    if let Some(status) = sandbox::holder::main_if_requested() {
+    if let Some(status) = sandbox::helper::main_if_requested() {
         return status;
     }
     let parsed = {

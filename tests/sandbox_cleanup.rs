@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use sandbox_support::*;
 
-const HELPER_ARGUMENT: &str = agent_install::sandbox::holder::HELPER_ARGUMENT;
+const HELPER_ARGUMENT: &str = agent_install::sandbox::helper::HELPER_ARGUMENT;
 
 /// Starts `sandbox exec` with a command that prints `ready` and then sleeps with a marker.
 fn start(temp: &Path, marker: &str) -> Child {

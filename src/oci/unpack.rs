@@ -1,7 +1,8 @@
 //! Applies OCI layers onto a directory, in order, honouring whiteouts: `.wh.NAME` deletes
 //! `NAME` from the layers below, `.wh..wh..opq` empties its directory of what the layers below
 //! put there. Used to turn a base image (an OCI archive) into a root filesystem directory that
-//! the overlay sandbox can use as its lower layer.
+//! the overlay sandbox can use as its lower layer. The whiteout names are read with
+//! [`crate::sandbox::whiteout`], the module the layer export writes them with.
 
 use std::fs;
 use std::io::{self, BufReader, Read};
@@ -9,8 +10,7 @@ use std::path::{Component, Path, PathBuf};
 
 use flate2::read::GzDecoder;
 
-const WHITEOUT_PREFIX: &str = ".wh.";
-const OPAQUE_MARKER: &str = ".wh..wh..opq";
+use crate::sandbox::whiteout::Whiteout;
 
 /// How a layer blob is compressed, from its media type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,14 +95,14 @@ pub fn apply_layer(layer: &Path, compression: Compression, root: &Path) -> io::R
             continue;
         };
         let parent = root.join(path.parent().unwrap_or(Path::new("")));
-        if name == OPAQUE_MARKER {
-            if parent.is_dir() && !parent.is_symlink() {
+        match Whiteout::parse(name) {
+            Some(Whiteout::Opaque) if parent.is_dir() && !parent.is_symlink() => {
                 for child in fs::read_dir(&parent)? {
                     remove_any(&child?.path())?;
                 }
             }
-        } else if let Some(hidden) = name.strip_prefix(WHITEOUT_PREFIX) {
-            remove_any(&parent.join(hidden))?;
+            Some(Whiteout::Deletes(hidden)) => remove_any(&parent.join(hidden))?,
+            Some(Whiteout::Opaque) | None => {}
         }
     }
     let mut archive = open_tar(layer, compression)?;
@@ -117,7 +117,7 @@ pub fn apply_layer(layer: &Path, compression: Compression, root: &Path) -> io::R
         let Some(name) = path.file_name().and_then(|name| name.to_str()) else {
             continue;
         };
-        if name.starts_with(WHITEOUT_PREFIX) {
+        if Whiteout::parse(name).is_some() {
             continue;
         }
         let target = root.join(&path);

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::config::Limits;
-use super::holder::{HELPER_ARGUMENT, sys};
+use super::helper::{HELPER_ARGUMENT, sys};
 use super::output::OutputCollector;
 use super::protocol::{ExecMessage, Response, Setup};
 use super::{Backend, ExecRequest, InterruptState, Observation, SandboxError, ShellState, Stream};

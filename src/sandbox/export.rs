@@ -1,6 +1,7 @@
 //! Writes a sandbox's changes as an OCI image layer: a tar whose deletions are `.wh.NAME` files
 //! and whose replaced directories carry a `.wh..wh..opq` marker, as the OCI image spec
-//! ("Whiteouts") defines. Applied onto the base it gives the sandbox's view of the filesystem.
+//! ("Whiteouts") defines (the names come from [`super::whiteout`]). Applied onto the base it
+//! gives the sandbox's view of the filesystem.
 //!
 //! overlayfs' own encoding (0:0 character devices, `trusted.overlay.*` xattrs) must not leak into
 //! the layer: a tool that unpacks the raw upper dir (`tar` of it, `umoci insert`) would create
@@ -17,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use tar::{Builder, EntryType, Header};
 
 use super::delta::{Directory, IdMap, MountChanges, Node, exportable_xattrs, read_layer};
+use super::whiteout;
 
 /// What an export wrote.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -250,8 +252,7 @@ impl<W: Write> LayerWriter<W> {
             Node::Whiteout => {
                 // Only deletions of something that exists below need saying.
                 if base.is_some_and(|base| fs::symlink_metadata(base).is_ok()) {
-                    let (parent, name) = path.rsplit_once('/').unwrap_or(("", path));
-                    self.marker(&format!("{parent}/.wh.{name}"))?;
+                    self.marker(&whiteout::whiteout_for(path))?;
                     self.summary.whiteouts += 1;
                 }
                 Ok(())
@@ -270,7 +271,7 @@ impl<W: Write> LayerWriter<W> {
         self.directory_entry(path, &directory.source, &directory.metadata)?;
         let base_is_directory = base.is_some_and(|base| base.is_dir() && !base.is_symlink());
         if directory.opaque && base_is_directory {
-            self.marker(&format!("{path}/.wh..wh..opq"))?;
+            self.marker(&whiteout::opaque_marker_in(path))?;
             self.summary.opaque_directories += 1;
         }
         // Below an opaque directory (or one the base lacks) nothing of the base shows.

@@ -1,7 +1,7 @@
 //! Where commands run (DESIGN §4): one [`Sandbox`] trait, three backends.
 //!
 //! - [`overlay`]: a copy-on-write rehearsal. A helper process (this binary re-executed with a
-//!   hidden argument, see [`holder`]) enters new mount and PID namespaces (and a network
+//!   hidden argument, see [`helper`]) enters new mount and PID namespaces (and a network
 //!   namespace with `--network off` or an egress fence, see [`egress`]; a user namespace when
 //!   not root), mounts overlayfs with the
 //!   host root or a base rootfs as the lower layer, pivots into it and then executes commands on
@@ -51,11 +51,12 @@ pub mod dry_run;
 pub mod egress;
 pub mod env;
 pub mod export;
-pub mod holder;
+pub mod helper;
 pub mod host;
 pub mod overlay;
 pub mod profile;
 pub mod rootfs;
+pub mod whiteout;
 
 mod cleanup;
 mod client;
