@@ -6,6 +6,8 @@
 //! assumed to be packaged under its own name, which is right far more often than not and fails
 //! loudly (`Unable to locate package`) when wrong.
 
+use crate::probe::DistroFamily;
+
 /// A family of distributions that share a package manager and package names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -17,17 +19,25 @@ pub enum Family {
 }
 
 impl Family {
-    /// The family of a distro id (`ID` of /etc/os-release), or of one of its `ID_LIKE` entries.
+    /// The family of a distro id (`ID` of /etc/os-release), or of one of its `ID_LIKE` entries,
+    /// as the probe classifies it; `None` for families the repairs have no package table for.
     pub fn from_distro(id: &str, id_like: &[String]) -> Option<Family> {
-        std::iter::once(id)
-            .chain(id_like.iter().map(String::as_str))
-            .find_map(|candidate| match candidate {
-                "debian" | "ubuntu" | "linuxmint" | "pop" | "raspbian" => Some(Family::Debian),
-                "fedora" | "rhel" | "centos" | "rocky" | "almalinux" => Some(Family::Fedora),
-                "arch" | "manjaro" | "endeavouros" => Some(Family::Arch),
-                "alpine" => Some(Family::Alpine),
-                _ => None,
-            })
+        Family::of(DistroFamily::classify(id, id_like))
+    }
+
+    /// The repair family of a probe family, if the repairs know its package manager.
+    pub fn of(family: DistroFamily) -> Option<Family> {
+        match family {
+            DistroFamily::Debian => Some(Family::Debian),
+            DistroFamily::Fedora => Some(Family::Fedora),
+            DistroFamily::Arch => Some(Family::Arch),
+            DistroFamily::Alpine => Some(Family::Alpine),
+            DistroFamily::Suse
+            | DistroFamily::Gentoo
+            | DistroFamily::Nixos
+            | DistroFamily::Macos
+            | DistroFamily::Unknown => None,
+        }
     }
 
     /// The non-interactive command that installs `packages`.
@@ -183,6 +193,13 @@ mod tests {
         assert_eq!(Family::from_distro("rocky", &[]), Some(Family::Fedora));
         assert_eq!(Family::from_distro("alpine", &[]), Some(Family::Alpine));
         assert_eq!(Family::from_distro("darwin", &[]), None);
+        // Ids the probe's table knows and this one once did not.
+        assert_eq!(Family::from_distro("kali", &[]), Some(Family::Debian));
+        assert_eq!(Family::from_distro("amzn", &[]), Some(Family::Fedora));
+        assert_eq!(Family::from_distro("ol", &[]), Some(Family::Fedora));
+        // Families without a package table here.
+        assert_eq!(Family::from_distro("opensuse-leap", &[]), None);
+        assert_eq!(Family::from_distro("nixos", &[]), None);
     }
 
     #[test]

@@ -171,6 +171,10 @@ pub enum DistroFamily {
 
 impl DistroFamily {
     /// Classifies a distro by its `ID`, then by each `ID_LIKE` entry in order.
+    ///
+    /// This is the one table from os-release ids to families: the offline agent's package
+    /// repairs (`agent::packages::Family::from_distro`) and the session's sandbox facts use it
+    /// too, so a derivative is never Debian-like in one place and unknown in another.
     pub fn classify(id: &str, id_like: &[String]) -> DistroFamily {
         std::iter::once(id)
             .chain(id_like.iter().map(String::as_str))
@@ -179,6 +183,7 @@ impl DistroFamily {
             .unwrap_or(DistroFamily::Unknown)
     }
 
+    /// The family of one os-release id (lowercase, as the spec requires), `Unknown` if none.
     fn of_id(id: &str) -> DistroFamily {
         match id {
             "debian" | "ubuntu" | "linuxmint" | "raspbian" | "pop" | "elementary" | "kali"
@@ -318,6 +323,64 @@ VERSION_ID="9.3"
             DistroFamily::classify("someos", &["ubuntu".to_string(), "debian".to_string()]),
             DistroFamily::Debian
         );
+    }
+
+    fn family(id: &str, id_like: &[&str]) -> DistroFamily {
+        let id_like: Vec<String> = id_like.iter().map(|like| like.to_string()).collect();
+        DistroFamily::classify(id, &id_like)
+    }
+
+    #[test]
+    fn every_family_from_its_ids() {
+        for id in [
+            "debian",
+            "ubuntu",
+            "linuxmint",
+            "raspbian",
+            "pop",
+            "kali",
+            "devuan",
+        ] {
+            assert_eq!(family(id, &[]), DistroFamily::Debian, "{id}");
+        }
+        for id in [
+            "fedora",
+            "rhel",
+            "centos",
+            "rocky",
+            "almalinux",
+            "ol",
+            "amzn",
+        ] {
+            assert_eq!(family(id, &[]), DistroFamily::Fedora, "{id}");
+        }
+        for id in ["opensuse-leap", "opensuse-tumbleweed", "sles"] {
+            assert_eq!(family(id, &[]), DistroFamily::Suse, "{id}");
+        }
+        for id in ["arch", "manjaro", "endeavouros", "artix"] {
+            assert_eq!(family(id, &[]), DistroFamily::Arch, "{id}");
+        }
+        assert_eq!(family("alpine", &[]), DistroFamily::Alpine);
+        assert_eq!(family("postmarketos", &[]), DistroFamily::Alpine);
+        assert_eq!(family("gentoo", &[]), DistroFamily::Gentoo);
+        assert_eq!(family("nixos", &[]), DistroFamily::Nixos);
+        assert_eq!(family("macos", &[]), DistroFamily::Macos);
+        assert_eq!(family("darwin", &[]), DistroFamily::Unknown);
+        assert_eq!(family("unknown", &[]), DistroFamily::Unknown);
+    }
+
+    #[test]
+    fn unknown_id_falls_back_to_id_like_in_order() {
+        assert_eq!(family("foo", &["ubuntu", "debian"]), DistroFamily::Debian);
+        assert_eq!(family("foo", &["bar", "fedora"]), DistroFamily::Fedora);
+        assert_eq!(family("foo", &["suse", "opensuse"]), DistroFamily::Suse);
+        assert_eq!(family("foo", &["bar", "baz"]), DistroFamily::Unknown);
+        // The ID wins over ID_LIKE when it is known itself.
+        assert_eq!(
+            family("amzn", &["centos", "rhel", "fedora"]),
+            DistroFamily::Fedora
+        );
+        assert_eq!(family("kali", &["debian"]), DistroFamily::Debian);
     }
 
     #[test]
