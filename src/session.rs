@@ -1585,16 +1585,9 @@ fi
 /// tools in its usual bin directories, and this process's user. `sudo` is never assumed to work.
 /// Public for `agent-install plan`, which ranks the routes against the same facts.
 pub fn facts_of_base(base: &std::path::Path) -> Facts {
-    let mut text = String::new();
-    let os_release = std::fs::read_to_string(base.join("etc/os-release"))
-        .or_else(|_| std::fs::read_to_string(base.join("usr/lib/os-release")))
-        .unwrap_or_default();
-    for line in os_release.lines() {
-        if let Some((key @ ("ID" | "ID_LIKE"), value)) = line.split_once('=') {
-            let value = value.trim().trim_matches(|c| c == '"' || c == '\'');
-            text.push_str(&format!("{}={value}\n", key.to_ascii_lowercase()));
-        }
-    }
+    // The probe's os-release reader (etc, then usr/lib; quotes and escapes), not a second one.
+    let distro = crate::probe::Distro::read(base);
+    let mut text = format!("id={}\nid_like={}\n", distro.id, distro.id_like.join(" "));
     let uid = nix::unistd::geteuid();
     text.push_str(&format!("uid={uid}\n"));
     const BIN_DIRECTORIES: &[&str] = &[
@@ -1695,6 +1688,23 @@ fn describe_facts(facts: &Facts) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn facts_of_a_base_classify_its_os_release_with_the_probe_table() {
+        let root = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir_all(root.path().join("usr/lib")).expect("mkdir");
+        std::fs::write(
+            root.path().join("usr/lib/os-release"),
+            "ID=foo\nID_LIKE=\"ubuntu debian\"\n",
+        )
+        .expect("write");
+        assert_eq!(facts_of_base(root.path()).family, Some(Family::Debian));
+        std::fs::create_dir_all(root.path().join("etc")).expect("mkdir");
+        std::fs::write(root.path().join("etc/os-release"), "ID=\"amzn\"\n").expect("write");
+        assert_eq!(facts_of_base(root.path()).family, Some(Family::Fedora));
+        let empty = tempfile::tempdir().expect("temp dir");
+        assert_eq!(facts_of_base(empty.path()).family, None);
+    }
 
     #[test]
     fn facts_are_parsed_from_the_probe_script_output() {
