@@ -736,11 +736,7 @@ impl Loop<'_> {
 
         // A step the policy allowed may fetch what it names, as the doc's own download
         // commands may (the fence started with those): an agent's proposal, a repair.
-        let hosts: Vec<String> = crate::policy::downloads::download_urls(command)
-            .iter()
-            .filter_map(|url| crate::policy::downloads::url_host(url))
-            .collect();
-        sandbox.allow_hosts(&hosts);
+        sandbox.allow_hosts(&crate::policy::downloads::download_hosts(command));
         let snapshot = snapshot_if_tracked(sandbox)?;
         let target = self.rehearsal_target().name();
         let observation = self.exec(sandbox, step, command, purpose, target, None)?;
@@ -1256,10 +1252,7 @@ impl Loop<'_> {
         for (command, request) in &self.contacted {
             let kept = self.verified.iter().any(|step| &step.command == command)
                 || verification.contains(command);
-            let host = match request.port {
-                80 | 443 => request.host.clone(),
-                port => format!("{}:{port}", request.host),
-            };
+            let host = request.address();
             if kept && request.allowed && !hosts.contains(&host) {
                 hosts.push(host);
             }

@@ -637,19 +637,15 @@ pub const REHEARSAL_NETWORK: &str = "the rehearsal before the apply";
 /// "contacted deb.debian.org (4.1 MB); blocked 127.0.0.1:18777", or `None` when nothing went
 /// through a fence.
 pub fn network_summary(requests: &[crate::sandbox::egress::NetworkRequest]) -> Option<String> {
-    let address = |request: &crate::sandbox::egress::NetworkRequest| match request.port {
-        80 | 443 => request.host.clone(),
-        port => format!("{}:{port}", request.host),
-    };
     let contacted: Vec<String> = requests
         .iter()
         .filter(|request| request.allowed)
-        .map(|request| format!("{} ({})", address(request), human_bytes(request.bytes)))
+        .map(|request| format!("{} ({})", request.address(), human_bytes(request.bytes)))
         .collect();
     let blocked: Vec<String> = requests
         .iter()
         .filter(|request| !request.allowed)
-        .map(address)
+        .map(crate::sandbox::egress::NetworkRequest::address)
         .collect();
     let mut parts = Vec::new();
     if !contacted.is_empty() {

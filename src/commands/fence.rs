@@ -44,9 +44,8 @@ pub fn rules<'a>(
         if policy.check(command, Target::Sandbox).decision == Decision::Deny {
             continue;
         }
-        downloads::download_urls(command)
-            .iter()
-            .filter_map(|url| downloads::url_host(url))
+        downloads::download_hosts(command)
+            .into_iter()
             .for_each(&mut add);
     }
     policy.network_allow().iter().cloned().for_each(&mut add);

@@ -24,7 +24,6 @@ use std::time::Duration;
 
 use super::uninstall::remove_here;
 use crate::event::Event;
-use crate::plan::PlanStep;
 use crate::policy::{Interaction, Policy, Target};
 use crate::record::capture;
 use crate::record::uninstall::{self, UninstallPlan};
@@ -199,18 +198,7 @@ fn take_back(
     removal: &UninstallPlan,
     emit: &mut dyn FnMut(Event),
 ) -> Result<(), String> {
-    let steps: Vec<PlanStep> = removal
-        .steps
-        .iter()
-        .map(|step| PlanStep {
-            command: step.command.clone(),
-            purpose: step.purpose.clone(),
-            source: None,
-            risks: Vec::new(),
-            decision: crate::policy::Decision::Allow,
-            uncertain: None,
-        })
-        .collect();
+    let steps = removal.plan_steps();
     let neighbour_checks: Vec<String> = removal
         .neighbour_checks
         .iter()

@@ -24,7 +24,6 @@ use super::list::record_error;
 use super::run::{spawn_signal_watcher, write_report_to};
 use crate::cli::{RemovalArgs, SandboxOptions};
 use crate::event::{Event, Outcome};
-use crate::plan::PlanStep;
 use crate::policy::{Interaction, Policy, Target};
 use crate::record::uninstall::{self, UninstallPlan};
 use crate::record::{InstallRecord, RecordState, Store, summary};
@@ -73,18 +72,7 @@ pub async fn run(name: Option<String>, args: RemovalArgs) -> Result<ExitStatus, 
             message: format!("{}: {}", left.what, left.reason),
         });
     }
-    let steps: Vec<PlanStep> = removal
-        .steps
-        .iter()
-        .map(|step| PlanStep {
-            command: step.command.clone(),
-            purpose: step.purpose.clone(),
-            source: None,
-            risks: Vec::new(),
-            decision: crate::policy::Decision::Allow,
-            uncertain: None,
-        })
-        .collect();
+    let steps = removal.plan_steps();
     let finish = |outputs: &mut Outputs, outcome: Outcome, message: String| {
         let exit_code = outcome.exit_status().code();
         outputs.emit(Event::Finished {

@@ -169,6 +169,14 @@ pub fn runs_downloaded_file(command: &str, downloaded: &[String]) -> Option<Stri
     None
 }
 
+/// The host patterns ([`url_host`]) of the URLs `command` downloads ([`download_urls`]).
+pub fn download_hosts(command: &str) -> Vec<String> {
+    download_urls(command)
+        .iter()
+        .filter_map(|url| url_host(url))
+        .collect()
+}
+
 /// The host pattern the fence allows for a URL: `host`, or `host:port` for a port that is not
 /// the scheme's default. `None` for a URL whose host is computed (`https://$MIRROR/…`) or
 /// that names none.

@@ -41,6 +41,24 @@ pub struct UninstallPlan {
     pub neighbour_checks: Vec<(String, String)>,
 }
 
+impl UninstallPlan {
+    /// The removal's steps as plan steps, for [`crate::replay`] (the removal was planned here,
+    /// not by a doc: no source, and the policy decides again when they run).
+    pub fn plan_steps(&self) -> Vec<crate::plan::PlanStep> {
+        self.steps
+            .iter()
+            .map(|step| crate::plan::PlanStep {
+                command: step.command.clone(),
+                purpose: step.purpose.clone(),
+                source: None,
+                risks: Vec::new(),
+                decision: crate::policy::Decision::Allow,
+                uncertain: None,
+            })
+            .collect()
+    }
+}
+
 /// Plans taking `record` back on the root filesystem `root`, given the other active records.
 pub fn plan(
     record: &InstallRecord,

@@ -82,6 +82,16 @@ pub struct NetworkRequest {
     pub allowed: bool,
 }
 
+impl NetworkRequest {
+    /// `host`, or `host:port` off the web's default ports: how reports and plans name it.
+    pub fn address(&self) -> String {
+        match self.port {
+            80 | 443 => self.host.clone(),
+            port => format!("{}:{port}", self.host),
+        }
+    }
+}
+
 struct Entry {
     host: String,
     port: u16,
