@@ -7,7 +7,12 @@
 use std::fmt;
 
 /// Exit statuses, as documented in the README and DESIGN §6. Scripts depend on these numbers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+///
+/// The code carries this type end to end (errors, run endings, events, reports); the number
+/// appears only where the status leaves the process: the exit code itself, and the
+/// `exit_code` field of `--json` events and `report.json`, which serialize it as that number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(into = "u8", from = "u8")]
 pub enum ExitStatus {
     /// Installed and verified (or the command did what was asked).
     Success,
@@ -49,9 +54,10 @@ impl ExitStatus {
     }
 }
 
-impl ExitStatus {
-    /// The status with this code; unknown codes are [`ExitStatus::Failure`].
-    pub fn from_code(code: u8) -> ExitStatus {
+/// Reads a status back from a recorded `exit_code` (a report, a `--json` event); unknown codes
+/// are [`ExitStatus::Failure`].
+impl From<u8> for ExitStatus {
+    fn from(code: u8) -> ExitStatus {
         [
             ExitStatus::Success,
             ExitStatus::Usage,
@@ -66,6 +72,12 @@ impl ExitStatus {
         .into_iter()
         .find(|status| status.code() == code)
         .unwrap_or(ExitStatus::Failure)
+    }
+}
+
+impl From<ExitStatus> for u8 {
+    fn from(status: ExitStatus) -> u8 {
+        status.code()
     }
 }
 
@@ -174,5 +186,24 @@ mod tests {
             flag: "--max-llm-calls",
         });
         assert_eq!(budget.exit_status().code(), 4);
+    }
+
+    #[test]
+    fn a_status_is_recorded_as_its_exit_code_and_read_back() {
+        for status in [
+            ExitStatus::Success,
+            ExitStatus::NoRoute,
+            ExitStatus::AgentBackend,
+            ExitStatus::Interrupted,
+        ] {
+            let json = serde_json::to_string(&status).unwrap();
+            assert_eq!(json, status.code().to_string());
+            assert_eq!(serde_json::from_str::<ExitStatus>(&json).unwrap(), status);
+        }
+        // A code no status has (a newer version's) reads as a failure, not an error.
+        assert_eq!(
+            serde_json::from_str::<ExitStatus>("42").unwrap(),
+            ExitStatus::Failure
+        );
     }
 }

@@ -5,6 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::ExitStatus;
+
 /// Something that happened during a run. Serialized with a `type` tag, one JSON object per line.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -124,7 +126,8 @@ pub enum Event {
     /// The run ended.
     Finished {
         outcome: Outcome,
-        exit_code: u8,
+        /// Serialized as the number the process exits with.
+        exit_code: ExitStatus,
         message: String,
         /// The route that installed the product, if one did.
         route: Option<String>,
@@ -217,8 +220,7 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    pub fn exit_status(self) -> crate::ExitStatus {
-        use crate::ExitStatus;
+    pub fn exit_status(self) -> ExitStatus {
         match self {
             Outcome::Installed | Outcome::Verified | Outcome::Planned | Outcome::Uninstalled => {
                 ExitStatus::Success
@@ -228,6 +230,60 @@ impl Outcome {
             Outcome::Refused => ExitStatus::Refused,
             Outcome::Error => ExitStatus::Failure,
             Outcome::Interrupted => ExitStatus::Interrupted,
+        }
+    }
+}
+
+/// How a run ends: the outcome, the exit status it maps to, and the message for the user.
+/// The status is the outcome's own except where the cause says more (a sandbox that could not
+/// start exits 7, a failing agent backend 8, both with the outcome `error`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ending {
+    pub outcome: Outcome,
+    pub status: ExitStatus,
+    pub message: String,
+}
+
+impl Ending {
+    /// The ending with the outcome's own exit status.
+    pub fn new(outcome: Outcome, message: impl Into<String>) -> Ending {
+        Ending {
+            outcome,
+            status: outcome.exit_status(),
+            message: message.into(),
+        }
+    }
+
+    /// How a run ends when its sandbox failed: `interrupted` (130) or `error` with the
+    /// sandbox's status, and its message with the hint.
+    pub fn sandbox(error: &crate::sandbox::SandboxError) -> Ending {
+        let status = error.exit_status();
+        let outcome = match status {
+            ExitStatus::Interrupted => Outcome::Interrupted,
+            _ => Outcome::Error,
+        };
+        let hint = error
+            .hint()
+            .map(|hint| format!(" — {hint}"))
+            .unwrap_or_default();
+        Ending {
+            outcome,
+            status,
+            message: format!("{error}{hint}"),
+        }
+    }
+
+    /// The `Finished` event of a run that asked no agent (a replay, an uninstall, a doc that
+    /// did not load), `started` being when it began.
+    pub fn finished(self, route: Option<String>, started: std::time::Instant) -> Event {
+        Event::Finished {
+            outcome: self.outcome,
+            exit_code: self.status,
+            message: self.message,
+            route,
+            agent_calls: 0,
+            agent_tokens: 0,
+            duration_ms: started.elapsed().as_millis() as u64,
         }
     }
 }

@@ -6,6 +6,7 @@
 //! runs the command and maps the outcome to an exit status; nothing else exits the process.
 
 pub mod agent;
+pub mod approver;
 pub mod catalog;
 pub mod cli;
 pub mod commands;

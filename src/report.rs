@@ -12,7 +12,8 @@ use crate::event::{Event, Outcome};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     pub outcome: Outcome,
-    pub exit_code: u8,
+    /// Serialized as the number the process exited with.
+    pub exit_code: crate::ExitStatus,
     pub message: String,
     pub doc: Option<String>,
     pub doc_sha256: Option<String>,
@@ -110,7 +111,7 @@ pub struct ReportBuilder {
     warnings: Vec<String>,
     checks_set_aside: Vec<SetAside>,
     network: Vec<crate::sandbox::egress::NetworkRequest>,
-    finished: Option<(Outcome, u8, String, Option<String>, u64)>,
+    finished: Option<(Outcome, crate::ExitStatus, String, Option<String>, u64)>,
 }
 
 impl ReportBuilder {

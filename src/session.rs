@@ -10,19 +10,19 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::ExitStatus;
 use crate::agent::packages::Family;
 use crate::agent::{Action, ActionResult, Agent, Facts, FailedCheck, Note, Record, Turn};
+use crate::approver::Approver;
 use crate::doc::{Doc, VerificationOrigin};
 use crate::event::PlanSource;
-use crate::event::{Event, Outcome};
+use crate::event::{Ending, Event, Outcome};
 use crate::plan::cache::{CacheSettings, MachineMatch};
 use crate::plan::{self, Plan, PlanAgent, PlanDoc, PlanProbe, PlanRoute, PlanStep, SourceRef};
-use crate::policy::{Interaction, Policy, Resolution, Target};
+use crate::policy::{Policy, Resolution, Target};
 use crate::record::{self, capture::Recorder};
 use crate::replay::{self, ReplayEnding, ReplayOptions, combined_output};
-use crate::sandbox::{
-    self, ExecRequest, Observation, Sandbox, SandboxConfig, SandboxError, Snapshot,
-};
+use crate::sandbox::{self, ExecRequest, Observation, Sandbox, SandboxConfig, Snapshot};
 use crate::shell;
 use crate::ui::Outputs;
 use crate::verify;
@@ -49,7 +49,8 @@ pub struct Settings {
     pub rehearsal: SandboxConfig,
     pub max_steps: usize,
     pub timeout: Duration,
-    pub interaction: Interaction,
+    /// Who answers the questions of the run (a step the policy flags, applying the rehearsal).
+    pub approver: Arc<dyn Approver>,
     pub apply: ApplyMode,
     pub extra_verification: Vec<String>,
     pub policy: Policy,
@@ -78,7 +79,7 @@ struct VerifiedStep {
 #[derive(Debug)]
 pub struct RunOutcome {
     pub outcome: Outcome,
-    pub exit_code: u8,
+    pub status: ExitStatus,
     pub message: String,
     /// The steps that ran and stayed, with the verification that passed: set once a rehearsal
     /// (or a dry run) got that far, whatever happened after (apply may still have failed).
@@ -142,7 +143,11 @@ async fn run_with(
         contacted: Vec::new(),
         started,
     };
-    let (outcome, exit_code, message) = match sandbox {
+    let Ending {
+        outcome,
+        status,
+        message,
+    } = match sandbox {
         Some(sandbox) => loop_state.drive_in(agent.as_mut(), sandbox).await,
         None => loop_state.drive(agent.as_mut()).await,
     };
@@ -181,7 +186,7 @@ async fn run_with(
     }
     outputs.emit(Event::Finished {
         outcome,
-        exit_code,
+        exit_code: status,
         message: message.clone(),
         route,
         agent_calls: usage.calls,
@@ -190,7 +195,7 @@ async fn run_with(
     });
     RunOutcome {
         outcome,
-        exit_code,
+        status,
         message,
         plan,
     }
@@ -235,19 +240,13 @@ struct Loop<'a> {
     started: Instant,
 }
 
-type Ending = (Outcome, u8, String);
-
-fn ending(outcome: Outcome, message: impl Into<String>) -> Ending {
-    (outcome, outcome.exit_status().code(), message.into())
-}
-
 impl Loop<'_> {
     async fn drive(&mut self, agent: &mut dyn Agent) -> Ending {
         let config = self.settings.rehearsal.clone();
         let opened = tokio::task::block_in_place(|| sandbox::open(config));
         let mut sandbox = match opened {
             Ok(sandbox) => sandbox,
-            Err(error) => return sandbox_ending(&error),
+            Err(error) => return Ending::sandbox(&error),
         };
         if let Some(message) = sandbox::unfenced_warning(&self.settings.rehearsal, sandbox.as_ref())
         {
@@ -326,7 +325,7 @@ impl Loop<'_> {
         for (index, command) in verification.iter().enumerate() {
             let what = format!("verification check {}", index + 1);
             self.approve_check(command, &what).map_err(|message| {
-                ending(Outcome::Refused, format!("nothing was run: {message}"))
+                Ending::new(Outcome::Refused, format!("nothing was run: {message}"))
             })?;
         }
         if self.replay_cached_plan(sandbox, &verification)? {
@@ -345,10 +344,10 @@ impl Loop<'_> {
             let answer = tokio::select! {
                 answer = agent.next(turn) => answer,
                 () = wait_until_set(&self.settings.interrupted) => {
-                    return Err(ending(Outcome::Interrupted, "interrupted"));
+                    return Err(Ending::new(Outcome::Interrupted, "interrupted"));
                 }
                 () = tokio::time::sleep(remaining) => {
-                    return Err(ending(
+                    return Err(Ending::new(
                         Outcome::NoRoute,
                         format!(
                             "the time budget ({}s) ran out while the agent was thinking; raise it with --timeout",
@@ -361,13 +360,13 @@ impl Loop<'_> {
                 // An LLM budget that ran out ends like the step budget (exit 4); every other
                 // agent failure is a backend error (exit 8).
                 if error.is_budget() {
-                    ending(Outcome::NoRoute, error.to_string())
+                    Ending::new(Outcome::NoRoute, error.to_string())
                 } else {
-                    (
-                        Outcome::Error,
-                        crate::ExitStatus::AgentBackend.code(),
-                        error.to_string(),
-                    )
+                    Ending {
+                        outcome: Outcome::Error,
+                        status: ExitStatus::AgentBackend,
+                        message: error.to_string(),
+                    }
                 }
             })?;
             let mut rolled_back = false;
@@ -464,11 +463,11 @@ impl Loop<'_> {
                 }
                 Action::GiveUp { reason } => {
                     return Err(match self.unverified.take() {
-                        Some(added) => ending(
+                        Some(added) => Ending::new(
                             Outcome::VerificationFailed,
                             format!("installed, not verified: {added} ({reason})"),
                         ),
-                        None => ending(Outcome::NoRoute, reason),
+                        None => Ending::new(Outcome::NoRoute, reason),
                     });
                 }
             }
@@ -519,7 +518,7 @@ impl Loop<'_> {
             verification,
             &self.settings.policy,
             self.rehearsal_target(),
-            self.settings.interaction,
+            self.settings.approver.as_ref(),
         ) {
             Ok(approved) => approved,
             Err(message) => {
@@ -547,7 +546,7 @@ impl Loop<'_> {
                 outputs.emit(event)
             })
         })
-        .map_err(|error| sandbox_ending(&error))?;
+        .map_err(|error| Ending::sandbox(&error))?;
         self.step += replayed.steps.len();
         let failure = match &replayed.ending {
             ReplayEnding::Verified => None,
@@ -565,7 +564,7 @@ impl Loop<'_> {
             let undone = match snapshot {
                 Some(snapshot) => {
                     tokio::task::block_in_place(|| sandbox.rollback(snapshot))
-                        .map_err(|error| sandbox_ending(&error))?;
+                        .map_err(|error| Ending::sandbox(&error))?;
                     for step in &replayed.steps {
                         self.outputs.emit(Event::RolledBack { step: step.step });
                     }
@@ -619,10 +618,10 @@ impl Loop<'_> {
 
     fn check_budgets(&self) -> Result<(), Ending> {
         if self.settings.interrupted.load(Ordering::SeqCst) {
-            return Err(ending(Outcome::Interrupted, "interrupted"));
+            return Err(Ending::new(Outcome::Interrupted, "interrupted"));
         }
         if self.step >= self.settings.max_steps {
-            return Err(ending(
+            return Err(Ending::new(
                 Outcome::NoRoute,
                 format!(
                     "the step budget ({}) ran out before the install was verified; raise it with --max-steps",
@@ -631,7 +630,7 @@ impl Loop<'_> {
             ));
         }
         if self.started.elapsed() >= self.settings.timeout {
-            return Err(ending(
+            return Err(Ending::new(
                 Outcome::NoRoute,
                 format!(
                     "the time budget ({}s) ran out before the install was verified; raise it with --timeout",
@@ -654,7 +653,7 @@ impl Loop<'_> {
             Note::RouteAbandoned { route, reason } => {
                 if let Some(snapshot) = self.route_start.take() {
                     tokio::task::block_in_place(|| sandbox.rollback(snapshot))
-                        .map_err(|error| sandbox_ending(&error))?;
+                        .map_err(|error| Ending::sandbox(&error))?;
                     self.state_version += 1;
                 }
                 self.verified.truncate(self.route_first_step);
@@ -695,10 +694,10 @@ impl Loop<'_> {
             .collect();
         let mut reasons = verdict.reasons();
         let mut decision = verdict.decision;
-        let refusal = match verdict.resolve(self.settings.interaction) {
+        let refusal = match verdict.resolve(self.settings.approver.interaction()) {
             Resolution::Run => None,
             Resolution::Prompt => {
-                if confirm(&format!(
+                if self.settings.approver.confirm(&format!(
                     "Run `{command}` in the sandbox? ({})",
                     reasons.join("; ")
                 )) {
@@ -758,7 +757,7 @@ impl Loop<'_> {
                 .push((command.to_string(), self.state_version));
             if let Some(snapshot) = snapshot {
                 tokio::task::block_in_place(|| sandbox.rollback(snapshot))
-                    .map_err(|error| sandbox_ending(&error))?;
+                    .map_err(|error| Ending::sandbox(&error))?;
                 self.outputs.emit(Event::RolledBack { step });
             }
         }
@@ -795,7 +794,7 @@ impl Loop<'_> {
                 },
             )
         });
-        let observation = result.map_err(|error| sandbox_ending(&error))?;
+        let observation = result.map_err(|error| Ending::sandbox(&error))?;
         self.outputs.emit(Event::StepFinished {
             step,
             exit_status: observation.exit_code,
@@ -950,7 +949,7 @@ impl Loop<'_> {
         };
         let request = ExecRequest::new(script).with_timeout(Duration::from_secs(20));
         let observation = tokio::task::block_in_place(|| sandbox.exec(&request, &mut |_, _| {}))
-            .map_err(|error| sandbox_ending(&error))?;
+            .map_err(|error| Ending::sandbox(&error))?;
         Ok(verify::with_owners(executables, &observation.stdout.text()))
     }
 
@@ -963,10 +962,10 @@ impl Loop<'_> {
         target: &str,
     ) -> Result<Option<FailedCheck>, Ending> {
         if self.settings.interrupted.load(Ordering::SeqCst) {
-            return Err(ending(Outcome::Interrupted, "interrupted"));
+            return Err(Ending::new(Outcome::Interrupted, "interrupted"));
         }
         self.approve_check(command, "a verification check")
-            .map_err(|message| ending(Outcome::Refused, message))?;
+            .map_err(|message| Ending::new(Outcome::Refused, message))?;
         let (outputs, contacted) = (&mut *self.outputs, &mut self.contacted);
         tokio::task::block_in_place(|| {
             replay::verify(
@@ -980,7 +979,7 @@ impl Loop<'_> {
                 },
             )
         })
-        .map_err(|error| sandbox_ending(&error))
+        .map_err(|error| Ending::sandbox(&error))
     }
 
     /// A derived check; unless `tied`, it passes only when its output names the product.
@@ -995,10 +994,10 @@ impl Loop<'_> {
             return self.verify_one(sandbox, command, target);
         }
         if self.settings.interrupted.load(Ordering::SeqCst) {
-            return Err(ending(Outcome::Interrupted, "interrupted"));
+            return Err(Ending::new(Outcome::Interrupted, "interrupted"));
         }
         self.approve_check(command, "a verification check")
-            .map_err(|message| ending(Outcome::Refused, message))?;
+            .map_err(|message| Ending::new(Outcome::Refused, message))?;
         let product = &self.doc.product;
         let names_product = |output: &str| verify::names_product(product, output);
         let outputs = &mut *self.outputs;
@@ -1012,7 +1011,7 @@ impl Loop<'_> {
                 &mut |event| outputs.emit(event),
             )
         })
-        .map_err(|error| sandbox_ending(&error))
+        .map_err(|error| Ending::sandbox(&error))
     }
 
     /// Passes a verification command through the policy for the rehearsal's target, once per
@@ -1030,7 +1029,7 @@ impl Loop<'_> {
             what,
             &self.settings.policy,
             self.rehearsal_target(),
-            self.settings.interaction,
+            self.settings.approver.as_ref(),
         )?;
         self.approved_checks.push(command.to_string());
         Ok(())
@@ -1041,7 +1040,7 @@ impl Loop<'_> {
     fn facts(&mut self, sandbox: &mut dyn Sandbox) -> Result<Facts, Ending> {
         let request = ExecRequest::new(facts_script()).with_timeout(Duration::from_secs(20));
         let observation = tokio::task::block_in_place(|| sandbox.exec(&request, &mut |_, _| {}))
-            .map_err(|error| sandbox_ending(&error))?;
+            .map_err(|error| Ending::sandbox(&error))?;
         let mut facts = if observation.executed {
             parse_facts(&observation.stdout.text())
         } else {
@@ -1105,7 +1104,7 @@ impl Loop<'_> {
             if let Some(path) = &self.settings.export_layer
                 && let Err(error) = tokio::task::block_in_place(|| sandbox.export_layer(path))
             {
-                return ending(
+                return Ending::new(
                     Outcome::Error,
                     format!("could not write the layer {}: {error}", path.display()),
                 );
@@ -1130,7 +1129,7 @@ impl Loop<'_> {
             .map(|path| std::fs::write(path, plan.to_json()).map_err(|error| (path, error)));
         self.plan = Some(plan);
         if let Some(Err((path, error))) = written {
-            return ending(
+            return Ending::new(
                 Outcome::Error,
                 format!("could not write the plan {}: {error}", path.display()),
             );
@@ -1138,7 +1137,7 @@ impl Loop<'_> {
         let route = self.route.clone().unwrap_or_default();
         match self.settings.rehearsal.backend {
             sandbox::Backend::DryRun => {
-                return ending(
+                return Ending::new(
                     Outcome::Planned,
                     format!(
                         "dry run: {} step(s) via {route} would run; nothing was executed",
@@ -1147,7 +1146,7 @@ impl Loop<'_> {
                 );
             }
             sandbox::Backend::Host => {
-                return ending(
+                return Ending::new(
                     Outcome::Installed,
                     format!("installed on this machine via {route} and verified"),
                 );
@@ -1168,21 +1167,21 @@ impl Loop<'_> {
                 } else {
                     format!(" The rehearsal contacted {}.", hosts.join(", "))
                 };
-                if self.settings.interaction.terminal
-                    && !confirm(&format!(
+                if self.settings.approver.interaction().terminal
+                    && !self.settings.approver.confirm(&format!(
                         "The rehearsal passed ({} step(s) via {route}).{network} Apply them to this machine?",
                         self.verified.len()
                     ))
                 {
                     // A "no" is a refusal by the user (exit 6), not a finished run.
-                    return ending(
+                    return Ending::new(
                         Outcome::Refused,
                         format!(
                             "not applied: you declined; the rehearsal via {route} passed, nothing was changed on this machine (pass --apply to install it)"
                         ),
                     );
                 }
-                self.settings.interaction.terminal
+                self.settings.approver.interaction().terminal
             }
         };
         if !apply {
@@ -1193,7 +1192,7 @@ impl Loop<'_> {
             } else {
                 ""
             };
-            return ending(
+            return Ending::new(
                 Outcome::Verified,
                 format!(
                     "rehearsed and verified in the sandbox via {route}; nothing was changed on this machine{hint}"
@@ -1275,10 +1274,12 @@ impl Loop<'_> {
             &verification,
             &self.settings.policy,
             Target::Host,
-            self.settings.interaction,
+            self.settings.approver.as_ref(),
         ) {
             Ok(approved) => approved,
-            Err(message) => return ending(Outcome::Refused, format!("not applied: {message}")),
+            Err(message) => {
+                return Ending::new(Outcome::Refused, format!("not applied: {message}"));
+            }
         };
         let mut config = SandboxConfig::new(sandbox::Backend::Host);
         config.limits = self.settings.rehearsal.limits.clone();
@@ -1298,7 +1299,7 @@ impl Loop<'_> {
         }) {
             Some(Ok(recorder)) => Some(recorder),
             Some(Err(error)) => {
-                return ending(
+                return Ending::new(
                     Outcome::Error,
                     format!(
                         "not applied: the install record could not be written ({error}); set {} to a writable directory",
@@ -1311,7 +1312,7 @@ impl Loop<'_> {
         let opened = tokio::task::block_in_place(|| sandbox::open(config));
         let mut target = match opened {
             Ok(target) => target,
-            Err(error) => return sandbox_ending(&error),
+            Err(error) => return Ending::sandbox(&error),
         };
         let options = ReplayOptions {
             first_step: self.step + 1,
@@ -1361,22 +1362,22 @@ impl Loop<'_> {
         };
         let replayed = match replayed {
             Ok(replayed) => replayed,
-            Err(error) => return sandbox_ending(&error),
+            Err(error) => return Ending::sandbox(&error),
         };
         self.step += replayed.steps.len();
         match replayed.ending {
-            ReplayEnding::Verified => ending(
+            ReplayEnding::Verified => Ending::new(
                 Outcome::Installed,
                 format!("installed and verified on this machine{recorded_as}"),
             ),
-            ReplayEnding::StepFailed { index, outcome } => ending(
+            ReplayEnding::StepFailed { index, outcome } => Ending::new(
                 Outcome::Error,
                 format!(
                     "`{}` passed in the rehearsal but {outcome} on this machine",
                     approved.steps()[index].command
                 ),
             ),
-            ReplayEnding::VerificationFailed { failures } => ending(
+            ReplayEnding::VerificationFailed { failures } => Ending::new(
                 Outcome::VerificationFailed,
                 format!(
                     "{} verification command(s) failed on this machine after the steps were applied",
@@ -1414,22 +1415,7 @@ fn snapshot_if_tracked(sandbox: &mut dyn Sandbox) -> Result<Option<Snapshot>, En
     }
     tokio::task::block_in_place(|| sandbox.snapshot())
         .map(Some)
-        .map_err(|error| sandbox_ending(&error))
-}
-
-/// How a run ends when its sandbox failed: `interrupted` (130) or `error` with the sandbox's
-/// status, and its message with the hint.
-pub fn sandbox_ending(error: &SandboxError) -> (Outcome, u8, String) {
-    let status = error.exit_status();
-    let outcome = match status {
-        crate::ExitStatus::Interrupted => Outcome::Interrupted,
-        _ => Outcome::Error,
-    };
-    let hint = error
-        .hint()
-        .map(|hint| format!(" — {hint}"))
-        .unwrap_or_default();
-    (outcome, status.code(), format!("{error}{hint}"))
+        .map_err(|error| Ending::sandbox(&error))
 }
 
 /// Resolves once `flag` is set (polled: the signal handler only stores a bool).
@@ -1452,14 +1438,6 @@ fn keep_network(contacted: &mut Vec<(String, sandbox::egress::NetworkRequest)>, 
                 .map(|request| (command.clone(), request.clone())),
         );
     }
-}
-
-fn confirm(question: &str) -> bool {
-    dialoguer::Confirm::new()
-        .with_prompt(question)
-        .default(false)
-        .interact()
-        .unwrap_or(false)
 }
 
 /// The verification commands a run starts from (a dry run's plan, the LLM's hint, a host

@@ -751,7 +751,7 @@ mod tests {
         });
         outputs.emit(Event::Finished {
             outcome: Outcome::Verified,
-            exit_code: 0,
+            exit_code: crate::ExitStatus::Success,
             message: "ok".into(),
             route: Some("apt".into()),
             agent_calls: 0,

@@ -6,9 +6,10 @@ mod sandbox_support;
 
 use std::path::Path;
 
+use agent_install::approver::Unattended;
 use agent_install::event::{Event, StepChange};
 use agent_install::plan::PlanStep;
-use agent_install::policy::{Interaction, Policy, Target};
+use agent_install::policy::{Policy, Target};
 use agent_install::replay::{self, ReplayEnding, ReplayOptions};
 use agent_install::sandbox::{self, Backend, Sandbox, SandboxConfig};
 use sandbox_support::*;
@@ -37,16 +38,12 @@ fn replay_collecting(
 ) -> (replay::Replayed, Vec<Event>) {
     let verification: Vec<String> = verification.iter().map(|text| text.to_string()).collect();
     // Only an approved plan replays: the sandbox policy with --yes lets these test steps run.
-    let yes = Interaction {
-        terminal: false,
-        yes: true,
-    };
     let approved = replay::approve(
         steps,
         &verification,
         &Policy::default(),
         Target::Sandbox,
-        yes,
+        &Unattended { yes: true },
     )
     .expect("the sandbox policy allows the test steps");
     let mut events = Vec::new();

@@ -569,3 +569,34 @@ fn the_config_files_defaults_apply_when_the_flags_are_not_given() {
         0,
     );
 }
+
+#[test]
+fn a_broken_config_file_stops_the_commands_that_read_it_and_no_other() {
+    let directory = tempfile::tempdir().expect("temp dir");
+    let config = directory.path().join("config.toml");
+    std::fs::write(&config, "[llm]\nmodle = \"x\"\n").expect("write");
+    for args in [
+        &["run", "jq", "--sandbox", "dry-run"][..],
+        &["plan", "jq"][..],
+    ] {
+        let output = run_expecting(
+            agent_install()
+                .args(args)
+                .env("AGENT_INSTALL_CONFIG", &config),
+            2,
+        );
+        assert!(
+            output.stderr.contains("modle"),
+            "{args:?}: {}",
+            output.stderr
+        );
+    }
+    // Reading a doc does not need the config file, so its mistake does not stop it.
+    let output = run_expecting(
+        agent_install()
+            .args(["doc", "jq"])
+            .env("AGENT_INSTALL_CONFIG", &config),
+        0,
+    );
+    assert!(output.stdout.contains("jq"), "{}", output.stdout);
+}

@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::{Action, Agent, Note, Proposal, ProposalFuture, Turn};
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ScriptedAgent {
     actions: VecDeque<Action>,
     started: bool,

@@ -16,17 +16,18 @@
 //! plan's route did not work here; nothing after it ran), 5 the verification failed,
 //! 6 refused, 2 a bad plan file or flags, 7 the sandbox is unavailable, 130 interrupted.
 
-use std::io::IsTerminal;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
-use super::run::{load_policy, parse_duration, spawn_signal_watcher, write_report_to};
+use super::outputs::{spawn_signal_watcher, write_report_to};
+use super::settings::{load_policy, parse_duration};
+use crate::approver;
 use crate::cli::ApplyArgs;
-use crate::event::{Event, Outcome, PlanSource};
+use crate::event::{Ending, Event, Outcome, PlanSource};
 use crate::plan::cache::{MachineMatch, compare};
 use crate::plan::{Plan, PlanError};
-use crate::policy::{Interaction, Target};
+use crate::policy::Target;
 use crate::record::Store;
 use crate::record::capture::Recorder;
 use crate::replay::{self, ReplayEnding, ReplayOptions};
@@ -64,10 +65,7 @@ pub async fn run(args: ApplyArgs) -> Result<ExitStatus, Error> {
     }
     // A variable passed in with --env is the user's to read, as in `run`.
     let policy = policy.with_passed_variables(&config.env_passthrough);
-    let interaction = Interaction {
-        terminal: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
-        yes: args.yes,
-    };
+    let approver = approver::Terminal::detect(args.yes);
     let mut outputs = super::open_outputs(args.json, args.transcript.as_deref())?;
     let on_host = config.backend == Backend::Host;
     outputs.emit(Event::Started {
@@ -77,18 +75,10 @@ pub async fn run(args: ApplyArgs) -> Result<ExitStatus, Error> {
         agent_reason: "apply replays a plan; no agent is asked".to_string(),
     });
     let route = plan.route.as_ref().map(|route| route.name.clone());
-    let finish = |outputs: &mut Outputs, outcome: Outcome, message: String| {
-        let exit_code = outcome.exit_status().code();
-        outputs.emit(Event::Finished {
-            outcome,
-            exit_code,
-            message,
-            route: route.clone(),
-            agent_calls: 0,
-            agent_tokens: 0,
-            duration_ms: started.elapsed().as_millis() as u64,
-        });
-        ExitStatus::from_code(exit_code)
+    let finish = |outputs: &mut Outputs, ending: Ending| {
+        let status = ending.status;
+        outputs.emit(ending.finished(route.clone(), started));
+        status
     };
 
     // An apply here first settles what a killed run left (see `recover`).
@@ -161,7 +151,7 @@ pub async fn run(args: ApplyArgs) -> Result<ExitStatus, Error> {
                 changes.join("\n  - "),
                 plan.doc.source
             );
-            let status = finish(&mut outputs, Outcome::Refused, message);
+            let status = finish(&mut outputs, Ending::new(Outcome::Refused, message));
             write_report_to(args.report.as_deref(), outputs)?;
             return Ok(status);
         }
@@ -172,24 +162,21 @@ pub async fn run(args: ApplyArgs) -> Result<ExitStatus, Error> {
     } else {
         Target::Sandbox
     };
-    let approved = match replay::approve(
-        &plan.steps,
-        &plan.verification,
-        &policy,
-        target,
-        interaction,
-    ) {
-        Ok(approved) => approved,
-        Err(message) => {
-            let status = finish(
-                &mut outputs,
-                Outcome::Refused,
-                format!("not applied, nothing was run: {message}"),
-            );
-            write_report_to(args.report.as_deref(), outputs)?;
-            return Ok(status);
-        }
-    };
+    let approved =
+        match replay::approve(&plan.steps, &plan.verification, &policy, target, &approver) {
+            Ok(approved) => approved,
+            Err(message) => {
+                let status = finish(
+                    &mut outputs,
+                    Ending::new(
+                        Outcome::Refused,
+                        format!("not applied, nothing was run: {message}"),
+                    ),
+                );
+                write_report_to(args.report.as_deref(), outputs)?;
+                return Ok(status);
+            }
+        };
     outputs.emit(Event::PlanSource {
         source: PlanSource::File,
         detail: format!(
@@ -259,10 +246,9 @@ pub async fn run(args: ApplyArgs) -> Result<ExitStatus, Error> {
                 };
                 let status = finish(
                     &mut outputs,
-                    outcome,
-                    format!(
+                    Ending::new(outcome, format!(
                         "not applied: in a rehearsal on a sandbox of this machine, {reason}; nothing was changed here ({hint}; --exact applies it as written anyway)"
-                    ),
+                    )),
                 );
                 write_report_to(args.report.as_deref(), outputs)?;
                 return Ok(status);
@@ -391,40 +377,48 @@ pub async fn run(args: ApplyArgs) -> Result<ExitStatus, Error> {
             match replayed.ending {
                 ReplayEnding::Verified if on_host => finish(
                     &mut outputs,
-                    Outcome::Installed,
-                    format!("applied and verified on this machine; {counts}{recorded_as}"),
+                    Ending::new(
+                        Outcome::Installed,
+                        format!("applied and verified on this machine; {counts}{recorded_as}"),
+                    ),
                 ),
                 ReplayEnding::Verified => finish(
                     &mut outputs,
-                    Outcome::Verified,
-                    format!(
-                        "rehearsed and verified in the sandbox; {counts}; nothing was changed on this machine"
+                    Ending::new(
+                        Outcome::Verified,
+                        format!(
+                            "rehearsed and verified in the sandbox; {counts}; nothing was changed on this machine"
+                        ),
                     ),
                 ),
                 ReplayEnding::StepFailed { index, outcome } => finish(
                     &mut outputs,
-                    Outcome::NoRoute,
-                    format!(
-                        "step {} `{}` {outcome}; the steps after it did not run{}",
-                        index + 1,
-                        approved.steps()[index].command,
-                        if on_host {
-                            " (the steps before it stay applied)"
-                        } else {
-                            ""
-                        }
+                    Ending::new(
+                        Outcome::NoRoute,
+                        format!(
+                            "step {} `{}` {outcome}; the steps after it did not run{}",
+                            index + 1,
+                            approved.steps()[index].command,
+                            if on_host {
+                                " (the steps before it stay applied)"
+                            } else {
+                                ""
+                            }
+                        ),
                     ),
                 ),
                 ReplayEnding::VerificationFailed { failures } => finish(
                     &mut outputs,
-                    Outcome::VerificationFailed,
-                    format!(
-                        "the steps ran but the verification failed: `{}`",
-                        failures
-                            .iter()
-                            .map(|failure| failure.command.as_str())
-                            .collect::<Vec<_>>()
-                            .join("`, `")
+                    Ending::new(
+                        Outcome::VerificationFailed,
+                        format!(
+                            "the steps ran but the verification failed: `{}`",
+                            failures
+                                .iter()
+                                .map(|failure| failure.command.as_str())
+                                .collect::<Vec<_>>()
+                                .join("`, `")
+                        ),
                     ),
                 ),
             }
@@ -533,29 +527,10 @@ fn emit_sandbox_failure(
     route: Option<String>,
     started: Instant,
 ) -> ExitStatus {
-    let (outcome, code, message) = crate::session::sandbox_ending(error);
-    let status = ExitStatus::from_code(code);
-    emit_finished_with(outputs, outcome, status, message, route, started);
+    let ending = Ending::sandbox(error);
+    let status = ending.status;
+    outputs.emit(ending.finished(route, started));
     status
-}
-
-fn emit_finished_with(
-    outputs: &mut Outputs,
-    outcome: Outcome,
-    status: ExitStatus,
-    message: String,
-    route: Option<String>,
-    started: Instant,
-) {
-    outputs.emit(Event::Finished {
-        outcome,
-        exit_code: status.code(),
-        message,
-        route,
-        agent_calls: 0,
-        agent_tokens: 0,
-        duration_ms: started.elapsed().as_millis() as u64,
-    });
 }
 
 /// The SHA-256 of the doc at the plan's source now. A catalog doc is recorded by its path in

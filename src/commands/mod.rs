@@ -2,10 +2,12 @@
 //! that completed, or an [`Error`] that `main` prints with its hint.
 
 mod apply;
+mod config;
 mod doc;
 mod export;
 pub mod fence;
 mod list;
+mod outputs;
 pub mod plan;
 mod probe;
 mod provision;
@@ -17,9 +19,11 @@ mod settings;
 mod show;
 mod uninstall;
 
-use crate::cli::{Cli, Command, SandboxOptions};
-use crate::sandbox::{Backend, Network, Profile, SandboxConfig, rootfs};
+use crate::cli::{Cli, Command};
 use crate::{Error, ExitStatus};
+
+pub use outputs::{open_outputs, write_stdout};
+pub use settings::sandbox_config;
 
 pub fn run(mut cli: Cli, agent_given: bool) -> Result<ExitStatus, Error> {
     // Commands that print what the parser knows need neither a runtime nor the settings.
@@ -28,23 +32,23 @@ pub fn run(mut cli: Cli, agent_given: bool) -> Result<ExitStatus, Error> {
         Command::Man => return man_page(),
         _ => {}
     }
-    apply_config_defaults(&mut cli.command, agent_given)?;
+    let configured = settings::Configured::for_command(&mut cli.command, agent_given)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|error| Error::io("could not start the async runtime", error))?;
     runtime.block_on(async move {
         match cli.command {
-            Command::Run(args) => run::run(args).await,
+            Command::Run(args) => run::run(args, &configured).await,
             Command::Apply(args) => apply::run(args).await,
             Command::Probe(args) => probe::run(args).await,
             Command::Doc(args) => doc::run(args).await,
             Command::Sandbox(args) => sandbox::run(args).await,
             Command::Plan(args) => plan::run(args).await,
             Command::Export(args) => export::run(args).await,
-            Command::Provision(args) => provision::run(args).await,
+            Command::Provision(args) => provision::run(args, &configured).await,
             Command::Search(args) => search::run(args).await,
-            Command::Config(args) => settings::run(args).await,
+            Command::Config(args) => config::run(args).await,
             Command::Completions(_) | Command::Man => Ok(ExitStatus::Success),
             Command::List(args) => list::run(args),
             Command::Show(args) => show::run(args),
@@ -52,65 +56,6 @@ pub fn run(mut cli: Cli, agent_given: bool) -> Result<ExitStatus, Error> {
             Command::Undo(args) => uninstall::run(None, args.removal).await,
         }
     })
-}
-
-/// The config file's `[defaults]` for the flags a command was not given: `--agent` (when
-/// `agent_given` is false), `--base` and `--policy`.
-fn apply_config_defaults(command: &mut Command, agent_given: bool) -> Result<(), Error> {
-    let applies = matches!(
-        command,
-        Command::Run(_) | Command::Plan(_) | Command::Apply(_) | Command::Provision(_)
-    );
-    if !applies {
-        return Ok(());
-    }
-    let settings = crate::config::Settings::load().map_err(settings::config_error)?;
-    let agent = match (&settings.default_agent, agent_given) {
-        (Some(setting), false) => Some(
-            <crate::cli::AgentChoice as clap::ValueEnum>::from_str(&setting.value, true).map_err(
-                |_| {
-                    Error::usage(
-                        format!(
-                            "the config file {} sets agent = \"{}\", which is not an agent",
-                            setting.origin, setting.value
-                        ),
-                        Some(
-                            "use auto, offline, hybrid, openai, anthropic or scripted".to_string(),
-                        ),
-                    )
-                },
-            )?,
-        ),
-        _ => None,
-    };
-    let base = settings.default_base.map(|setting| setting.value);
-    let policy = settings.default_policy.map(|setting| setting.value);
-    tracing::info!(
-        "config defaults: agent {agent:?}, base {base:?}, policy {:?}",
-        policy.as_deref()
-    );
-    match command {
-        Command::Run(args) => {
-            args.agent.agent = agent.unwrap_or(args.agent.agent);
-            args.sandbox.base = args.sandbox.base.take().or(base);
-            args.policy = args.policy.take().or(policy);
-        }
-        Command::Plan(args) => {
-            args.agent = agent.unwrap_or(args.agent);
-            args.base = args.base.take().or(base);
-            args.policy = args.policy.take().or(policy);
-        }
-        Command::Apply(args) => {
-            // A plan names its own machine; `--base` stays what the command line says.
-            args.policy = args.policy.take().or(policy);
-        }
-        Command::Provision(args) => {
-            args.agent.agent = agent.unwrap_or(args.agent.agent);
-            args.policy = args.policy.take().or(policy);
-        }
-        _ => {}
-    }
-    Ok(())
 }
 
 /// `agent-install completions SHELL`: the completion script on stdout.
@@ -158,30 +103,6 @@ fn man_page() -> Result<ExitStatus, Error> {
     man.render_version_section(&mut page).map_err(io_error)?;
     write_stdout(&String::from_utf8_lossy(&page))?;
     Ok(ExitStatus::Success)
-}
-
-/// The sandbox settings: the profile (default or `--profile`), then the flags on top.
-pub fn sandbox_config(options: &SandboxOptions) -> Result<SandboxConfig, Error> {
-    let profile = match &options.profile {
-        Some(name) => Profile::load(name)?,
-        None => Profile::default_profile()?,
-    };
-    let mut config = SandboxConfig::from_profile(&Profile {
-        // The base is resolved below, after the command line's override.
-        base: "/".to_string(),
-        ..profile.clone()
-    })?;
-    config.base = rootfs::resolve(options.base.as_deref().unwrap_or(&profile.base))?;
-    if let Some(backend) = &options.backend {
-        config.backend = Backend::parse(backend)
-            .ok_or_else(|| Error::usage(format!("unknown sandbox `{backend}`"), None))?;
-    }
-    if let Some(network) = &options.network {
-        config.network = Network::parse(network)
-            .ok_or_else(|| Error::usage(format!("--network {network}: use on or off"), None))?;
-    }
-    config.env_passthrough.extend(options.env.iter().cloned());
-    Ok(config)
 }
 
 /// The machine a plan is meant for: this one (probed) when the base is `/`, else the root
@@ -232,44 +153,4 @@ pub async fn target_facts(
         ),
     };
     (target, None)
-}
-
-/// Writes a command's result to stdout. A reader that closed the pipe early
-/// (`agent-install doc x | head`) is not a failure.
-pub fn write_stdout(text: &str) -> Result<(), Error> {
-    use std::io::Write;
-    let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
-        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(Error::io("could not write to standard output", error))
-        }
-        _ => Ok(()),
-    }
-}
-
-/// The outputs of a command that runs steps: the terminal display or `--json` NDJSON on
-/// stdout, the `--transcript` file if asked for, the report; every text redacted of the
-/// secrets in this process's environment.
-pub fn open_outputs(
-    json: bool,
-    transcript: Option<&std::path::Path>,
-) -> Result<crate::ui::Outputs, Error> {
-    let transcript = match transcript {
-        Some(path) => Some(std::fs::File::create(path).map_err(|error| {
-            Error::io(
-                format!("could not create the transcript {}", path.display()),
-                error,
-            )
-        })?),
-        None => None,
-    };
-    let redactor = crate::policy::Redactor::from_env(std::env::vars());
-    Ok(crate::ui::Outputs::new(
-        json,
-        transcript,
-        Box::new(move |text: &str| redactor.redact(text).into_owned()),
-    ))
 }

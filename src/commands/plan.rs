@@ -11,17 +11,18 @@ use std::sync::atomic::AtomicBool;
 use crate::agent::offline::OfflineAgent;
 use crate::agent::rank::rank;
 use crate::agent::{Agent, Facts};
+use crate::approver::Unattended;
 use crate::cli::{AgentChoice, PlanArgs};
 use crate::doc::Doc;
 use crate::plan::{Plan, PlanRoute, render, uncertainty};
-use crate::policy::{Interaction, Policy, Target};
+use crate::policy::{Policy, Target};
 use crate::sandbox::{Backend, SandboxConfig, rootfs};
 use crate::session::{self, ApplyMode, Settings};
 use crate::ui::Outputs;
 use crate::{Error, ExitStatus};
 
 pub async fn run(args: PlanArgs) -> Result<ExitStatus, Error> {
-    let policy = super::run::load_policy(args.policy.as_deref())?;
+    let policy = super::settings::load_policy(args.policy.as_deref())?;
     let base = resolve_base(args.base.as_deref())?;
     let loaded = crate::doc::load(&args.doc, &args.load.options()).await?;
     let doc = crate::doc::parse(&loaded);
@@ -37,10 +38,7 @@ pub async fn run(args: PlanArgs) -> Result<ExitStatus, Error> {
         timeout: std::time::Duration::from_secs(60),
         // Nothing runs, so a step the policy would ask about is walked as if approved; the
         // plan shows the question the real run would ask.
-        interaction: Interaction {
-            terminal: false,
-            yes: true,
-        },
+        approver: Arc::new(Unattended { yes: true }),
         apply: ApplyMode::NoApply,
         extra_verification: args.verify.clone(),
         policy: policy.clone(),
@@ -72,7 +70,7 @@ pub async fn run(args: PlanArgs) -> Result<ExitStatus, Error> {
     let Some(mut plan) = outcome.plan else {
         eprintln!("error: no plan for {}: {}", doc.source, outcome.message);
         eprintln!("hint: {}", no_route_hint(&doc, &facts));
-        return Ok(ExitStatus::from_code(outcome.exit_code));
+        return Ok(outcome.status);
     };
     review(&mut plan, &doc, &facts, &policy);
     if let Some(path) = &args.output {

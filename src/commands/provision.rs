@@ -16,15 +16,17 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+use super::settings::{AgentChoiceMade, Configured};
+use crate::approver;
 use crate::cli::ProvisionArgs;
 use crate::doc::Doc;
-use crate::event::{Event, Outcome};
+use crate::event::{Ending, Event, Outcome};
 use crate::oci::base::{self, Base};
 use crate::oci::blob::BlobStore;
 use crate::oci::image::{self, HistoryEntry, ImageConfig, Layers, Staging};
 use crate::oci::{self, OciError};
 use crate::plan::{self, Plan};
-use crate::policy::{Interaction, Target};
+use crate::policy::Target;
 use crate::replay::{self, ReplayEnding, ReplayOptions};
 use crate::sandbox::{self, Backend, ExportOptions, Network, Profile, Sandbox};
 use crate::session::{self, ApplyMode, Settings};
@@ -66,7 +68,7 @@ enum Input {
     },
 }
 
-pub async fn run(args: ProvisionArgs) -> Result<ExitStatus, Error> {
+pub async fn run(args: ProvisionArgs, configured: &Configured) -> Result<ExitStatus, Error> {
     if !image::valid_reference(&args.tag) {
         return Err(Error::usage(
             format!("--tag {}: not a valid image name", args.tag),
@@ -78,12 +80,11 @@ pub async fn run(args: ProvisionArgs) -> Result<ExitStatus, Error> {
         ));
     }
     let output = check_output(&args.output)?;
-    let bundle_path = bundle_path(&output);
-    let timeout = super::run::parse_duration("--timeout", &args.timeout)?;
-    let policy = super::run::load_policy(args.policy.as_deref())?;
+    let timeout = super::settings::parse_duration("--timeout", &args.timeout)?;
+    let policy = super::settings::load_policy(args.policy.as_deref())?;
     let base = base::resolve(&args.base).map_err(oci_error)?;
     // A bad --agent setting (no key, no --script) fails now, not after the first inputs ran.
-    super::run::choose_agent(&args.agent)?;
+    let agent = configured.choose_agent(&args.agent)?;
 
     let mut inputs = Vec::new();
     for spec in &args.inputs {
@@ -132,17 +133,14 @@ pub async fn run(args: ProvisionArgs) -> Result<ExitStatus, Error> {
         outputs.emit(crate::event::Event::Warning { message });
     }
     let interrupted = Arc::new(AtomicBool::new(false));
-    let watcher = super::run::spawn_signal_watcher(Arc::clone(&interrupted))?;
+    let watcher = super::outputs::spawn_signal_watcher(Arc::clone(&interrupted))?;
     let settings = Settings {
         plan_cache: None,
         target: super::target_probe(&base.rootfs).await,
         rehearsal: config.clone(),
         max_steps: args.max_steps,
         timeout,
-        interaction: Interaction {
-            terminal: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
-            yes: args.yes,
-        },
+        approver: Arc::new(approver::Terminal::detect(args.yes)),
         apply: ApplyMode::NoApply,
         extra_verification: Vec::new(),
         policy,
@@ -152,12 +150,12 @@ pub async fn run(args: ProvisionArgs) -> Result<ExitStatus, Error> {
     };
     let result = build(
         &args,
+        &agent,
         &base,
         &inputs,
         &settings,
         &mut outputs,
         &output,
-        &bundle_path,
     )
     .await;
     watcher.abort();
@@ -171,13 +169,14 @@ pub async fn run(args: ProvisionArgs) -> Result<ExitStatus, Error> {
 /// Runs the inputs and writes the image and the bundle.
 async fn build(
     args: &ProvisionArgs,
+    agent: &AgentChoiceMade,
     base: &Base,
     inputs: &[Input],
     settings: &Settings,
     outputs: &mut Outputs,
     output: &Path,
-    bundle_path: &Path,
 ) -> Result<ExitStatus, Error> {
+    let bundle_path = &bundle_path(output);
     // Before anything runs: an output directory we cannot write to fails in a moment.
     let staging = Staging::beside(output).map_err(|error| {
         Error::io(
@@ -192,7 +191,7 @@ async fn build(
     }
     let initial_env = sandbox.shell_state().env.clone();
     let delta_path = staging.scratch("delta.tar");
-    let ran = run_inputs(args, inputs, settings, outputs, sandbox.as_mut()).await;
+    let ran = run_inputs(agent, inputs, settings, outputs, sandbox.as_mut()).await;
     let exported = match &ran {
         Ok(_) => Some(tokio::task::block_in_place(|| {
             sandbox.export_layer(&delta_path)
@@ -298,7 +297,7 @@ struct Failure {
 }
 
 async fn run_inputs(
-    args: &ProvisionArgs,
+    agent_choice: &AgentChoiceMade,
     inputs: &[Input],
     settings: &Settings,
     outputs: &mut Outputs,
@@ -314,13 +313,9 @@ async fn run_inputs(
         }
         match input {
             Input::Doc { label, doc, text } => {
-                // Checked before anything ran (in `run`), so only building can fail here.
-                let choice = super::run::choose_agent(&args.agent).map_err(|error| Failure {
-                    status: error.exit_status(),
-                    message: format!("{label}: {error}"),
-                })?;
-                let (kind, reason) = (choice.kind, choice.reason.clone());
-                let agent = choice.build(text).map_err(|error| Failure {
+                // Chosen before anything ran (in `run`), so only building can fail here.
+                let (kind, reason) = (agent_choice.kind, agent_choice.reason.clone());
+                let agent = agent_choice.build(text).map_err(|error| Failure {
                     status: error.exit_status(),
                     message: format!("{label}: {error}"),
                 })?;
@@ -336,7 +331,7 @@ async fn run_inputs(
                     (Outcome::Verified, Some(plan)) => plans.push(plan),
                     (_, _) => {
                         return Err(Failure {
-                            status: ExitStatus::from_code(result.exit_code),
+                            status: result.status,
                             message: format!("{label}: {}", result.message),
                         });
                     }
@@ -369,15 +364,8 @@ fn replay_plan(
         agent_reason: format!("replaying the plan for {}", plan.doc.source),
     });
     let finish = |outputs: &mut Outputs, outcome: Outcome, message: String| {
-        outputs.emit(Event::Finished {
-            outcome,
-            exit_code: outcome.exit_status().code(),
-            message: message.clone(),
-            route: plan.route.as_ref().map(|route| route.name.clone()),
-            agent_calls: 0,
-            agent_tokens: 0,
-            duration_ms: started.elapsed().as_millis() as u64,
-        });
+        let route = plan.route.as_ref().map(|route| route.name.clone());
+        outputs.emit(Ending::new(outcome, message.clone()).finished(route, started));
         Failure {
             status: outcome.exit_status(),
             message: format!("{path}: {message}"),
@@ -388,7 +376,7 @@ fn replay_plan(
         &plan.verification,
         &settings.policy,
         Target::Sandbox,
-        settings.interaction,
+        settings.approver.as_ref(),
     ) {
         Ok(approved) => approved,
         Err(message) => {

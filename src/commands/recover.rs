@@ -23,8 +23,9 @@ use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use super::uninstall::remove_here;
+use crate::approver::Unattended;
 use crate::event::Event;
-use crate::policy::{Interaction, Policy, Target};
+use crate::policy::{Policy, Target};
 use crate::record::capture;
 use crate::record::uninstall::{self, UninstallPlan};
 use crate::record::{InstallRecord, RecordState, Store, StoreLock};
@@ -209,7 +210,7 @@ fn take_back(
         &neighbour_checks,
         &Policy::default(),
         Target::Host,
-        consented(),
+        &CONSENTED,
     )?;
     let interrupted = Arc::new(AtomicBool::new(false));
     match remove_here(store, record, &approved, removal, &interrupted, emit) {
@@ -220,12 +221,7 @@ fn take_back(
 }
 
 /// The consent of the run being finished stands for this one (see the module header).
-fn consented() -> Interaction {
-    Interaction {
-        terminal: false,
-        yes: true,
-    }
-}
+const CONSENTED: Unattended = Unattended { yes: true };
 
 /// What the product's checks said on this machine.
 enum Checks {
@@ -251,7 +247,7 @@ fn run_checks(checks: &[String], emit: &mut dyn FnMut(Event)) -> Result<Checks, 
     if checks.is_empty() {
         return Ok(Checks::None);
     }
-    replay::approve(&[], checks, &Policy::default(), Target::Host, consented())?;
+    replay::approve(&[], checks, &Policy::default(), Target::Host, &CONSENTED)?;
     let mut host =
         sandbox::open(sandbox::SandboxConfig::new(Backend::Host)).map_err(|e| e.to_string())?;
     let mut first_output = None;

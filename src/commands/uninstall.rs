@@ -14,17 +14,17 @@
 //! The commands are agent-install's own, made from the record (never from a doc), so they are
 //! not put to the doc policy; the consent is the question after the rehearsal.
 
-use std::io::IsTerminal;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use super::list::record_error;
-use super::run::{spawn_signal_watcher, write_report_to};
+use super::outputs::{spawn_signal_watcher, write_report_to};
+use crate::approver::{self, Approver, Unattended};
 use crate::cli::{RemovalArgs, SandboxOptions};
-use crate::event::{Event, Outcome};
-use crate::policy::{Interaction, Policy, Target};
+use crate::event::{Ending, Event, Outcome};
+use crate::policy::{Policy, Target};
 use crate::record::uninstall::{self, UninstallPlan};
 use crate::record::{InstallRecord, RecordState, Store, summary};
 use crate::replay::{self, ReplayEnding, ReplayOptions};
@@ -73,18 +73,10 @@ pub async fn run(name: Option<String>, args: RemovalArgs) -> Result<ExitStatus, 
         });
     }
     let steps = removal.plan_steps();
-    let finish = |outputs: &mut Outputs, outcome: Outcome, message: String| {
-        let exit_code = outcome.exit_status().code();
-        outputs.emit(Event::Finished {
-            outcome,
-            exit_code,
-            message,
-            route: record.route.clone(),
-            agent_calls: 0,
-            agent_tokens: 0,
-            duration_ms: started.elapsed().as_millis() as u64,
-        });
-        ExitStatus::from_code(exit_code)
+    let finish = |outputs: &mut Outputs, ending: Ending| {
+        let status = ending.status;
+        outputs.emit(ending.finished(record.route.clone(), started));
+        status
     };
     let interrupted = Arc::new(AtomicBool::new(false));
     let watcher = spawn_signal_watcher(Arc::clone(&interrupted))?;
@@ -106,19 +98,16 @@ pub async fn run(name: Option<String>, args: RemovalArgs) -> Result<ExitStatus, 
         .map(|(_, check)| check.clone())
         .collect();
     let policy = Policy::default();
-    let consented = Interaction {
-        terminal: false,
-        yes: true,
-    };
+    let consented = Unattended { yes: true };
     let gated = replay::approve(
         &steps,
         &neighbour_checks,
         &policy,
         Target::Sandbox,
-        consented,
+        &consented,
     )
     .and_then(|rehearsed| {
-        replay::approve(&steps, &neighbour_checks, &policy, Target::Host, consented)
+        replay::approve(&steps, &neighbour_checks, &policy, Target::Host, &consented)
             .map(|here| (rehearsed, here))
     });
     let (rehearsed, approved) = match gated {
@@ -127,8 +116,10 @@ pub async fn run(name: Option<String>, args: RemovalArgs) -> Result<ExitStatus, 
             watcher.abort();
             let status = finish(
                 &mut outputs,
-                Outcome::Refused,
-                format!("not uninstalled, nothing was run: {message}"),
+                Ending::new(
+                    Outcome::Refused,
+                    format!("not uninstalled, nothing was run: {message}"),
+                ),
             );
             write_report_to(args.report.as_deref(), outputs)?;
             return Ok(status);
@@ -143,9 +134,7 @@ pub async fn run(name: Option<String>, args: RemovalArgs) -> Result<ExitStatus, 
         Ok(rehearsal) => rehearsal,
         Err(error) => {
             watcher.abort();
-            let (outcome, code, message) = crate::session::sandbox_ending(&error);
-            let _ = code;
-            let status = finish(&mut outputs, outcome, message);
+            let status = finish(&mut outputs, Ending::sandbox(&error));
             write_report_to(args.report.as_deref(), outputs)?;
             return Ok(status);
         }
@@ -154,8 +143,10 @@ pub async fn run(name: Option<String>, args: RemovalArgs) -> Result<ExitStatus, 
         watcher.abort();
         let status = finish(
             &mut outputs,
-            outcome,
-            format!("{message}; nothing was changed on this machine"),
+            Ending::new(
+                outcome,
+                format!("{message}; nothing was changed on this machine"),
+            ),
         );
         write_report_to(args.report.as_deref(), outputs)?;
         return Ok(status);
@@ -182,11 +173,13 @@ pub async fn run(name: Option<String>, args: RemovalArgs) -> Result<ExitStatus, 
         watcher.abort();
         let status = finish(
             &mut outputs,
-            Outcome::Verified,
-            format!(
-                "the removal of {} was rehearsed and verified in the sandbox ({} step(s)); nothing was changed on this machine (--dry-run)",
-                record.name,
-                steps.len()
+            Ending::new(
+                Outcome::Verified,
+                format!(
+                    "the removal of {} was rehearsed and verified in the sandbox ({} step(s)); nothing was changed on this machine (--dry-run)",
+                    record.name,
+                    steps.len()
+                ),
             ),
         );
         write_report_to(args.report.as_deref(), outputs)?;
@@ -194,30 +187,26 @@ pub async fn run(name: Option<String>, args: RemovalArgs) -> Result<ExitStatus, 
     }
 
     // 2. Consent.
-    let terminal = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
-    let consent = args.yes
-        || (terminal
-            && dialoguer::Confirm::new()
-                .with_prompt(format!(
-                    "The removal of {} passed in the sandbox ({} step(s)). Apply it to this machine?",
-                    record.name,
-                    steps.len()
-                ))
-                .default(false)
-                .interact()
-                .unwrap_or(false));
+    let person = approver::Terminal::detect(args.yes);
+    let consent = person.consents(&format!(
+        "The removal of {} passed in the sandbox ({} step(s)). Apply it to this machine?",
+        record.name,
+        steps.len()
+    ));
     if !consent {
         watcher.abort();
-        let reason = if terminal {
+        let reason = if person.interaction().terminal {
             "you declined"
         } else {
             "no terminal to ask on; pass --yes to apply it"
         };
         let status = finish(
             &mut outputs,
-            Outcome::Refused,
-            format!(
-                "not uninstalled: {reason}; the rehearsal passed, nothing was changed on this machine"
+            Ending::new(
+                Outcome::Refused,
+                format!(
+                    "not uninstalled: {reason}; the rehearsal passed, nothing was changed on this machine"
+                ),
             ),
         );
         write_report_to(args.report.as_deref(), outputs)?;
@@ -237,11 +226,8 @@ pub async fn run(name: Option<String>, args: RemovalArgs) -> Result<ExitStatus, 
     });
     watcher.abort();
     let status = match applied {
-        Ok((outcome, message)) => finish(&mut outputs, outcome, message),
-        Err(error) => {
-            let (outcome, _, message) = crate::session::sandbox_ending(&error);
-            finish(&mut outputs, outcome, message)
-        }
+        Ok((outcome, message)) => finish(&mut outputs, Ending::new(outcome, message)),
+        Err(error) => finish(&mut outputs, Ending::sandbox(&error)),
     };
     write_report_to(args.report.as_deref(), outputs)?;
     Ok(status)
