@@ -14,8 +14,7 @@ use crate::agent::{Agent, Facts};
 use crate::approver::Unattended;
 use crate::cli::{AgentChoice, PlanArgs};
 use crate::doc::Doc;
-use crate::plan::{Plan, PlanRoute, render, uncertainty};
-use crate::policy::{Policy, Target};
+use crate::plan::{render, review};
 use crate::sandbox::{Backend, SandboxConfig, rootfs};
 use crate::session::{self, ApplyMode, Settings};
 use crate::ui::Outputs;
@@ -72,7 +71,7 @@ pub async fn run(args: PlanArgs) -> Result<ExitStatus, Error> {
         eprintln!("hint: {}", no_route_hint(&doc, &facts));
         return Ok(outcome.status);
     };
-    review(&mut plan, &doc, &facts, &policy);
+    review::review(&mut plan, &doc, &facts, &policy);
     if let Some(path) = &args.output {
         std::fs::write(path, plan.to_json()).map_err(|error| {
             Error::io(
@@ -83,62 +82,6 @@ pub async fn run(args: PlanArgs) -> Result<ExitStatus, Error> {
     }
     super::write_stdout(&render::render(&plan, args.format))?;
     Ok(ExitStatus::Success)
-}
-
-/// Completes a dry-run plan for a reviewer of the real target.
-pub fn review(plan: &mut Plan, doc: &Doc, facts: &Facts, policy: &Policy) {
-    for step in &mut plan.steps {
-        let verdict = policy.check(&step.command, Target::Host);
-        step.risks = verdict
-            .classes()
-            .iter()
-            .map(|class| class.name().to_string())
-            .collect();
-        step.decision = verdict.decision;
-    }
-    plan.routes_not_chosen = routes_not_chosen(plan, doc, facts);
-    uncertainty::mark(plan, facts);
-}
-
-/// Every route of the doc but the chosen one, with why not: ranked lower, or not runnable here.
-fn routes_not_chosen(plan: &Plan, doc: &Doc, facts: &Facts) -> Vec<PlanRoute> {
-    let chosen = plan.route.as_ref().map(|route| route.name.as_str());
-    let (candidates, skipped) = rank(doc, facts);
-    let chosen_index = candidates
-        .iter()
-        .position(|candidate| Some(candidate.route.id.as_str()) == chosen);
-    let mut routes: Vec<PlanRoute> = Vec::new();
-    for (index, candidate) in candidates.iter().enumerate() {
-        if Some(candidate.route.id.as_str()) == chosen {
-            continue;
-        }
-        let reason = match (chosen, chosen_index) {
-            (Some(chosen), Some(position)) if index > position => {
-                format!("runnable, ranked below {chosen}: {}", candidate.reason)
-            }
-            (Some(_), Some(_)) => format!(
-                "ranked first ({}) but given up in the dry run: a step was denied or cannot run as written",
-                candidate.reason
-            ),
-            _ => format!("runnable: {}", candidate.reason),
-        };
-        routes.push(PlanRoute {
-            name: candidate.route.id.clone(),
-            reason,
-        });
-    }
-    routes.extend(skipped.into_iter().map(|skipped| PlanRoute {
-        name: skipped.route,
-        reason: skipped.reason,
-    }));
-    // The doc's order, which is the order a reader finds them in.
-    routes.sort_by_key(|route| {
-        doc.routes
-            .iter()
-            .position(|doc_route| doc_route.id == route.name)
-            .unwrap_or(usize::MAX)
-    });
-    routes
 }
 
 fn no_route_hint(doc: &Doc, facts: &Facts) -> String {

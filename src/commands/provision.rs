@@ -14,8 +14,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use serde::{Deserialize, Serialize};
-
 use super::settings::{AgentChoiceMade, Configured};
 use crate::approver;
 use crate::cli::ProvisionArgs;
@@ -25,33 +23,14 @@ use crate::oci::base::{self, Base};
 use crate::oci::blob::BlobStore;
 use crate::oci::image::{self, HistoryEntry, ImageConfig, Layers, Staging};
 use crate::oci::{self, OciError};
-use crate::plan::{self, Plan};
+use crate::plan::Plan;
+use crate::plan::bundle::{BundleBase, PlanBundle, PlanFile};
 use crate::policy::Target;
 use crate::replay::{self, ReplayEnding, ReplayOptions};
 use crate::sandbox::{self, Backend, ExportOptions, Network, Profile, Sandbox};
 use crate::session::{self, ApplyMode, Settings};
 use crate::ui::Outputs;
 use crate::{Error, ExitStatus};
-
-/// The plan bundle written beside the image: every input's verified plan, in order.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct PlanBundle {
-    pub schema_version: u32,
-    pub kind: String,
-    pub generator: String,
-    pub base: BundleBase,
-    pub plans: Vec<Plan>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct BundleBase {
-    /// `--base` as given.
-    pub spec: String,
-    /// `directory`, `tarball` or `oci-archive`.
-    pub kind: String,
-}
-
-const BUNDLE_KIND: &str = "agent-install-plan-bundle";
 
 /// One input, loaded before anything runs (a doc that cannot be loaded fails in seconds,
 /// not after the inputs before it ran).
@@ -176,7 +155,7 @@ async fn build(
     outputs: &mut Outputs,
     output: &Path,
 ) -> Result<ExitStatus, Error> {
-    let bundle_path = &bundle_path(output);
+    let bundle_path = &PlanBundle::path_beside(output);
     // Before anything runs: an output directory we cannot write to fails in a moment.
     let staging = Staging::beside(output).map_err(|error| {
         Error::io(
@@ -257,18 +236,14 @@ async fn build(
         .map_err(|error| Error::io("compressing the delta layer", error))?;
     layers.push_gzip(&delta);
 
-    let bundle = PlanBundle {
-        schema_version: plan::SCHEMA_VERSION,
-        kind: BUNDLE_KIND.to_string(),
-        generator: Plan::generator(),
-        base: BundleBase {
+    let bundle = PlanBundle::new(
+        BundleBase {
             spec: base.spec.clone(),
             kind: base.kind.name().to_string(),
         },
         plans,
-    };
-    // A bundle holds only strings, numbers and lists: serializing it cannot fail.
-    let bundle_text = serde_json::to_string_pretty(&bundle).unwrap_or_default() + "\n";
+    );
+    let bundle_text = bundle.to_json();
     let image_config = image_config(base, &bundle, &bundle_text, &initial_env, &final_env, epoch);
     let written = image::write_layout(&layout, &store, &layers, &image_config, &args.tag)
         .map_err(oci_error)?;
@@ -584,38 +559,25 @@ async fn load_input(spec: &str, args: &ProvisionArgs) -> Result<Vec<Input>, Erro
                 ),
             )
         };
-        let value: serde_json::Value =
-            serde_json::from_str(&text).map_err(|error| invalid(error.to_string()))?;
-        if value.get("kind").and_then(|kind| kind.as_str()) == Some(BUNDLE_KIND) {
-            let bundle: PlanBundle =
-                serde_json::from_value(value).map_err(|error| invalid(error.to_string()))?;
-            if bundle.schema_version != plan::SCHEMA_VERSION {
-                return Err(invalid(format!(
-                    "it has bundle schema version {}; this agent-install reads version {}",
-                    bundle.schema_version,
-                    plan::SCHEMA_VERSION
-                )));
-            }
-            if bundle.plans.is_empty() {
-                return Err(invalid("it holds no plans".to_string()));
-            }
+        return match PlanFile::parse(&text).map_err(invalid)? {
             // A bundle stands for its plans: each replays as an input of its own, in order.
-            let count = bundle.plans.len();
-            return Ok(bundle
-                .plans
-                .into_iter()
-                .enumerate()
-                .map(|(index, plan)| Input::Plan {
-                    path: format!("{spec} (plan {} of {count})", index + 1),
-                    plan: Box::new(plan),
-                })
-                .collect());
-        }
-        let plan = Plan::from_json(&text).map_err(|error| invalid(error.to_string()))?;
-        return Ok(vec![Input::Plan {
-            path: spec.to_string(),
-            plan: Box::new(plan),
-        }]);
+            PlanFile::Bundle(bundle) => {
+                let count = bundle.plans.len();
+                Ok(bundle
+                    .plans
+                    .into_iter()
+                    .enumerate()
+                    .map(|(index, plan)| Input::Plan {
+                        path: format!("{spec} (plan {} of {count})", index + 1),
+                        plan: Box::new(plan),
+                    })
+                    .collect())
+            }
+            PlanFile::Plan(plan) => Ok(vec![Input::Plan {
+                path: spec.to_string(),
+                plan,
+            }]),
+        };
     }
     let loaded = crate::doc::load(spec, &args.load.options()).await?;
     Ok(vec![Input::Doc {
@@ -648,19 +610,6 @@ fn check_output(output: &Path) -> Result<PathBuf, Error> {
         ));
     }
     Ok(output.to_path_buf())
-}
-
-/// `image.tar` → `image.plan.json` beside it.
-fn bundle_path(output: &Path) -> PathBuf {
-    let name = output
-        .file_name()
-        .map(|name| name.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "image".to_string());
-    let stem = name
-        .strip_suffix(".tar.gz")
-        .or_else(|| name.strip_suffix(".tar"))
-        .unwrap_or(&name);
-    output.with_file_name(format!("{stem}.plan.json"))
 }
 
 fn oci_error(error: OciError) -> Error {

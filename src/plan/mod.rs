@@ -5,8 +5,10 @@
 //! The schema is documented in the README and as JSON Schema in `schema/plan.schema.json`.
 //! Readers refuse a `schema_version` they do not know, with a message that names it.
 
+pub mod bundle;
 pub mod cache;
 pub mod render;
+pub mod review;
 pub mod uncertainty;
 
 use std::path::Path;
