@@ -11,7 +11,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::ExitStatus;
-use crate::agent::packages::Family;
 use crate::agent::{Action, ActionResult, Agent, Facts, FailedCheck, Note, Record, Turn};
 use crate::approver::Approver;
 use crate::doc::{Doc, VerificationOrigin};
@@ -20,6 +19,7 @@ use crate::event::{Ending, Event, Outcome};
 use crate::plan::cache::{CacheSettings, MachineMatch};
 use crate::plan::{self, Plan, PlanAgent, PlanDoc, PlanProbe, PlanRoute, PlanStep, SourceRef};
 use crate::policy::{Policy, Resolution, Target};
+use crate::probe;
 use crate::record::{self, capture::Recorder};
 use crate::replay::{self, ReplayEnding, ReplayOptions, combined_output};
 use crate::sandbox::{self, ExecRequest, Observation, Sandbox, SandboxConfig, Snapshot};
@@ -1038,15 +1038,17 @@ impl Loop<'_> {
     /// Reads the facts the agent plans with from inside the sandbox: the rehearsal may run on
     /// a different root filesystem than the host the probe describes.
     fn facts(&mut self, sandbox: &mut dyn Sandbox) -> Result<Facts, Ending> {
-        let request = ExecRequest::new(facts_script()).with_timeout(Duration::from_secs(20));
+        let request =
+            ExecRequest::new(probe::Facts::script()).with_timeout(Duration::from_secs(20));
         let observation = tokio::task::block_in_place(|| sandbox.exec(&request, &mut |_, _| {}))
             .map_err(|error| Ending::sandbox(&error))?;
-        let mut facts = if observation.executed {
-            parse_facts(&observation.stdout.text())
+        let machine = if observation.executed {
+            probe::Facts::from_script(&observation.stdout.text())
         } else {
             // A dry run executes nothing, not even this script: read the base from outside.
-            facts_of_base(&self.settings.rehearsal.base)
+            probe::Facts::of_root(&self.settings.rehearsal.base)
         };
+        let mut facts = Facts::of_machine(&machine);
         facts.unreachable = self.unreachable.clone();
         facts.dry_run = self.settings.rehearsal.backend == sandbox::Backend::DryRun;
         Ok(facts)
@@ -1521,103 +1523,6 @@ fn write_file_command(path: &str, content: &str) -> String {
     )
 }
 
-/// The commands whose presence the offline agent plans with.
-const FACT_TOOLS: &[&str] = &[
-    "sudo", "apt", "apt-get", "dpkg", "dnf", "yum", "pacman", "apk", "zypper", "brew", "python",
-    "python3", "pip", "pip3", "pipx", "uv", "npm", "node", "cargo", "rustc", "go", "gem", "curl",
-    "wget", "git", "make", "cc", "gcc", "tar", "gzip", "unzip", "xz", "gpg", "sh", "bash",
-];
-
-/// Prints what the offline agent needs to know about the sandbox, one `key=value` per line.
-fn facts_script() -> String {
-    format!(
-        r#"if [ -r /etc/os-release ]; then . /etc/os-release; fi
-echo "id=${{ID:-}}"
-echo "id_like=${{ID_LIKE:-}}"
-echo "uid=$(id -u 2>/dev/null || echo 0)"
-for tool in {}; do
-  if command -v "$tool" >/dev/null 2>&1; then echo "has=$tool"; fi
-done
-if command -v sudo >/dev/null 2>&1 && sudo -n true >/dev/null 2>&1; then echo "sudo=yes"; fi
-if command -v python3 >/dev/null 2>&1; then
-  stdlib=$(python3 -c 'import sysconfig; print(sysconfig.get_path("stdlib"))' 2>/dev/null)
-  if [ -n "$stdlib" ] && [ -e "$stdlib/EXTERNALLY-MANAGED" ]; then echo "pep668=yes"; fi
-else
-  case "${{ID:-}}:${{VERSION_ID:-}}" in
-    debian:1[2-9]*|debian:[2-9][0-9]*|ubuntu:2[3-9]*|ubuntu:[3-9][0-9]*) echo "pep668=yes" ;;
-  esac
-fi
-"#,
-        FACT_TOOLS.join(" ")
-    )
-}
-
-/// The facts of a root filesystem read from outside it, for a dry run: its os-release, the
-/// tools in its usual bin directories, and this process's user. `sudo` is never assumed to work.
-/// Public for `agent-install plan`, which ranks the routes against the same facts.
-pub fn facts_of_base(base: &std::path::Path) -> Facts {
-    // The probe's os-release reader (etc, then usr/lib; quotes and escapes), not a second one.
-    let distro = crate::probe::Distro::read(base);
-    let mut text = format!("id={}\nid_like={}\n", distro.id, distro.id_like.join(" "));
-    let uid = nix::unistd::geteuid();
-    text.push_str(&format!("uid={uid}\n"));
-    const BIN_DIRECTORIES: &[&str] = &[
-        "usr/local/sbin",
-        "usr/local/bin",
-        "usr/sbin",
-        "usr/bin",
-        "sbin",
-        "bin",
-    ];
-    let mut directories: Vec<std::path::PathBuf> = BIN_DIRECTORIES
-        .iter()
-        .map(|directory| base.join(directory))
-        .collect();
-    // This machine: the user's whole PATH and the per-user bin directories, as `run` sees them
-    // (a cargo in ~/.cargo/bin is a cargo for the plan too).
-    if base == std::path::Path::new("/") {
-        if let Some(path) = std::env::var_os("PATH") {
-            directories.extend(std::env::split_paths(&path));
-        }
-        if let Some(home) = std::env::var_os("HOME") {
-            for directory in [".cargo/bin", ".local/bin"] {
-                directories.push(std::path::PathBuf::from(&home).join(directory));
-            }
-        }
-    }
-    for tool in FACT_TOOLS {
-        if directories
-            .iter()
-            .any(|directory| directory.join(tool).exists())
-        {
-            text.push_str(&format!("has={tool}\n"));
-        }
-    }
-    parse_facts(&text)
-}
-
-fn parse_facts(text: &str) -> Facts {
-    let mut facts = Facts::default();
-    let mut id = String::new();
-    let mut id_like = Vec::new();
-    for line in text.lines() {
-        let Some((key, value)) = line.split_once('=') else {
-            continue;
-        };
-        match key {
-            "id" => id = value.trim().to_string(),
-            "id_like" => id_like = value.split_whitespace().map(str::to_string).collect(),
-            "uid" => facts.is_root = value.trim() == "0",
-            "has" => facts.commands.push(value.trim().to_string()),
-            "sudo" => facts.can_sudo = value.trim() == "yes",
-            "pep668" => facts.externally_managed = value.trim() == "yes",
-            _ => {}
-        }
-    }
-    facts.family = Family::from_distro(&id, &id_like);
-    facts
-}
-
 /// Executables the run added: files and symlinks directly in a `bin`, `sbin` or `games`
 /// directory.
 fn new_executables(delta: &sandbox::Delta) -> Vec<String> {
@@ -1659,6 +1564,7 @@ fn describe_facts(facts: &Facts) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::agent::packages::Family;
 
     #[test]
     fn facts_of_a_base_classify_its_os_release_with_the_probe_table() {
@@ -1669,21 +1575,34 @@ mod tests {
             "ID=foo\nID_LIKE=\"ubuntu debian\"\n",
         )
         .expect("write");
-        assert_eq!(facts_of_base(root.path()).family, Some(Family::Debian));
+        assert_eq!(
+            Facts::of_machine(&probe::Facts::of_root(root.path())).family,
+            Some(Family::Debian)
+        );
         std::fs::create_dir_all(root.path().join("etc")).expect("mkdir");
         std::fs::write(root.path().join("etc/os-release"), "ID=\"amzn\"\n").expect("write");
-        assert_eq!(facts_of_base(root.path()).family, Some(Family::Fedora));
+        assert_eq!(
+            Facts::of_machine(&probe::Facts::of_root(root.path())).family,
+            Some(Family::Fedora)
+        );
         let empty = tempfile::tempdir().expect("temp dir");
-        assert_eq!(facts_of_base(empty.path()).family, None);
+        assert_eq!(
+            Facts::of_machine(&probe::Facts::of_root(empty.path())).family,
+            None
+        );
     }
 
     #[test]
     fn facts_are_parsed_from_the_probe_script_output() {
-        let facts = parse_facts("id=debian\nid_like=\nuid=0\nhas=apt-get\nhas=python3\n");
+        let facts = Facts::of_machine(&probe::Facts::from_script(
+            "id=debian\nid_like=\nuid=0\nhas=apt-get\nhas=python3\n",
+        ));
         assert_eq!(facts.family, Some(Family::Debian));
         assert!(facts.is_root && !facts.can_sudo);
         assert!(facts.has("python3") && !facts.has("python"));
-        let facts = parse_facts("id=linuxmint\nid_like=ubuntu debian\nuid=1000\nsudo=yes\n");
+        let facts = Facts::of_machine(&probe::Facts::from_script(
+            "id=linuxmint\nid_like=ubuntu debian\nuid=1000\nsudo=yes\n",
+        ));
         assert_eq!(facts.family, Some(Family::Debian));
         assert!(!facts.is_root && facts.can_sudo);
     }

@@ -41,6 +41,23 @@ pub struct Facts {
 }
 
 impl Facts {
+    /// What the agent knows of a machine before the run changed it: its family, user and
+    /// commands (in the order of [`crate::probe::facts::LOOKED_FOR`]).
+    pub fn of_machine(machine: &crate::probe::Facts) -> Facts {
+        Facts {
+            family: Family::of(machine.distro_family),
+            is_root: machine.root,
+            can_sudo: machine.sudo,
+            commands: crate::probe::facts::LOOKED_FOR
+                .iter()
+                .filter(|command| machine.has(command))
+                .map(|command| command.to_string())
+                .collect(),
+            externally_managed: machine.pep668,
+            ..Facts::default()
+        }
+    }
+
     pub fn has(&self, command: &str) -> bool {
         self.commands.iter().any(|known| known == command)
     }

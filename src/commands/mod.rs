@@ -116,11 +116,11 @@ pub async fn target_probe(base: &std::path::Path) -> crate::plan::PlanProbe {
 /// machine (for comparing a plan's machine with this one, see `plan::cache::compare`).
 pub async fn target_facts(
     base: &std::path::Path,
-) -> (crate::plan::PlanProbe, Option<crate::probe::PlanningFacts>) {
+) -> (crate::plan::PlanProbe, Option<crate::probe::Facts>) {
     use sha2::{Digest, Sha256};
     if base == std::path::Path::new("/") {
         let probe = crate::probe::probe(&crate::probe::ProbeOptions::default()).await;
-        let facts = probe.planning_facts();
+        let facts = probe.facts();
         let version = facts.distro_version.clone().unwrap_or_default();
         let user = if facts.root { "root" } else { "non-root" };
         let target = crate::plan::PlanProbe {

@@ -25,7 +25,7 @@ pub async fn run(args: PlanArgs) -> Result<ExitStatus, Error> {
     let base = resolve_base(args.base.as_deref())?;
     let loaded = crate::doc::load(&args.doc, &args.load.options()).await?;
     let doc = crate::doc::parse(&loaded);
-    let facts = session::facts_of_base(&base);
+    let facts = Facts::of_machine(&crate::probe::Facts::of_root(&base));
     let target = super::target_probe(&base).await;
 
     let mut rehearsal = SandboxConfig::new(Backend::DryRun);

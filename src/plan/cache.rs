@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use super::{Plan, PlanProbe};
-use crate::probe::PlanningFacts;
+use crate::probe::Facts as MachineFacts;
 
 /// More candidate tools than this are not combined (2^N fingerprints).
 const MAX_CANDIDATES: usize = 10;
@@ -47,7 +47,7 @@ impl MachineMatch {
 }
 
 /// Compares the machine `plan` was made for with `current` (see the module header).
-pub fn compare(plan: &Plan, current: &PlanProbe, facts: Option<&PlanningFacts>) -> MachineMatch {
+pub fn compare(plan: &Plan, current: &PlanProbe, facts: Option<&MachineFacts>) -> MachineMatch {
     if plan.probe.fingerprint == current.fingerprint {
         return MachineMatch::Same;
     }
@@ -134,7 +134,7 @@ pub struct Lookup {
 pub struct CacheSettings {
     pub cache: PlanCache,
     /// The planning facts of the target when it is this machine; `None` for a root filesystem.
-    pub facts: Option<PlanningFacts>,
+    pub facts: Option<MachineFacts>,
 }
 
 impl PlanCache {
@@ -181,7 +181,7 @@ impl PlanCache {
         doc_sha256: &str,
         base: &Path,
         current: &PlanProbe,
-        facts: Option<&PlanningFacts>,
+        facts: Option<&MachineFacts>,
     ) -> Lookup {
         let mut lookup = Lookup::default();
         let directory = self.directory(doc_sha256, base);
@@ -262,8 +262,8 @@ mod tests {
     use crate::plan::{PlanAgent, PlanDoc, PlanStep, SCHEMA_VERSION};
     use crate::probe::{DistroFamily, LibcFamily};
 
-    fn facts(tools: &[&str]) -> PlanningFacts {
-        PlanningFacts {
+    fn facts(tools: &[&str]) -> MachineFacts {
+        MachineFacts {
             os: "linux".to_string(),
             distro: "debian".to_string(),
             distro_version: Some("12".to_string()),
@@ -279,14 +279,14 @@ mod tests {
         }
     }
 
-    fn probe_of(facts: &PlanningFacts) -> PlanProbe {
+    fn probe_of(facts: &MachineFacts) -> PlanProbe {
         PlanProbe {
             fingerprint: facts.fingerprint(),
             summary: "debian 12, x86_64, root".to_string(),
         }
     }
 
-    fn plan(commands: &[&str], made_on: &PlanningFacts) -> Plan {
+    fn plan(commands: &[&str], made_on: &MachineFacts) -> Plan {
         Plan {
             schema_version: SCHEMA_VERSION,
             generator: Plan::generator(),

@@ -58,7 +58,7 @@ pub struct PlanDoc {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlanProbe {
-    /// The fingerprint of the facts a plan depends on (see `probe::PlanningFacts`).
+    /// The fingerprint of the facts a plan depends on (see `probe::Facts`).
     pub fingerprint: String,
     /// A one-line description of that machine (`debian 12, x86_64, root`), for humans.
     pub summary: String,

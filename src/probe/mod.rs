@@ -15,6 +15,7 @@
 //! the helpers ([`Probe::has`], [`Probe::distro_family`], [`Probe::can_sudo`], ...).
 
 mod environment;
+pub mod facts;
 mod network;
 mod os_release;
 mod process;
@@ -29,9 +30,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 pub use environment::{ContainerSignals, detect_ci, detect_container};
+pub use facts::Facts;
 pub use network::{
     DEFAULT_DEBIAN_MIRROR, REGISTRIES, REGISTRY_HOSTS, RegistryCheck, apt_source_uris, origin_of,
     source_uris, unreachable_origins,
@@ -79,7 +80,7 @@ impl Default for ProbeOptions {
 /// What the probe found.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Probe {
-    /// A short hash of the facts a plan depends on; see [`PlanningFacts`].
+    /// A short hash of the facts a plan depends on; see [`Facts`].
     pub fingerprint: String,
     pub system: SystemFacts,
     pub user: UserFacts,
@@ -170,7 +171,7 @@ pub async fn probe(options: &ProbeOptions) -> Probe {
         network,
         duration_ms: 0,
     };
-    probe.fingerprint = probe.planning_facts().fingerprint();
+    probe.fingerprint = probe.facts().fingerprint();
     probe.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     tracing::info!(
         "probed this machine in {} ms ({})",
@@ -258,77 +259,14 @@ fn script_interpreter(path: &Path) -> Option<String> {
     Some(interpreter.to_string())
 }
 
-/// The facts a plan depends on, and nothing else: the input of the fingerprint.
-///
-/// In: the OS, distro id and version, family, architecture and C library family (they decide
-/// package names, repositories and which release binaries run); root and working sudo (they
-/// decide whether `sudo` is added, dropped, or the route is impossible); which package managers
-/// and tools exist (they decide which routes run without installing something first); PEP 668
-/// for the system Python and whether `pip install` on PATH is refused (pip routes become pipx
-/// or venv routes).
-///
-/// Out, because they change without changing any plan: versions of tools (a point upgrade of
-/// git does not change a route; the distro version already pins the system packages), kernel,
-/// CPUs, memory, free disk, PATH order, user name and home, login shell, container and CI
-/// (the same plan replays in and out of them), registry reachability (a network blip must
-/// not invalidate a plan) and the probe's own duration. The C library *version* is out too:
-/// within one distro version it does not change.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PlanningFacts {
-    pub os: String,
-    pub distro: String,
-    pub distro_version: Option<String>,
-    pub distro_family: DistroFamily,
-    pub arch: String,
-    pub libc: LibcFamily,
-    pub root: bool,
-    pub sudo: bool,
-    /// Sorted names.
-    pub package_managers: Vec<String>,
-    /// Sorted names.
-    pub tools: Vec<String>,
-    pub pep668: bool,
-    pub pip_install_refused: bool,
-}
-
-impl PlanningFacts {
-    /// The facts as `key=value` lines in a fixed order: the exact bytes that are hashed.
-    /// Written out by hand rather than serialized so that no library upgrade can change it.
-    pub fn canonical(&self) -> String {
-        let optional = |value: &Option<String>| value.clone().unwrap_or_default();
-        [
-            format!("os={}", self.os),
-            format!("distro={}", self.distro),
-            format!("distro_version={}", optional(&self.distro_version)),
-            format!("distro_family={}", self.distro_family.as_str()),
-            format!("arch={}", self.arch),
-            format!("libc={}", self.libc.as_str()),
-            format!("root={}", self.root),
-            format!("sudo={}", self.sudo),
-            format!("package_managers={}", self.package_managers.join(",")),
-            format!("tools={}", self.tools.join(",")),
-            format!("pep668={}", self.pep668),
-            format!("pip_install_refused={}", self.pip_install_refused),
-        ]
-        .join("\n")
-    }
-
-    /// The first 64 bits of the SHA-256 of [`PlanningFacts::canonical`], in hex: short enough to
-    /// read in a plan, long enough that two different machines never collide in practice.
-    pub fn fingerprint(&self) -> String {
-        let digest = Sha256::digest(self.canonical().as_bytes());
-        hex::encode(&digest[..8])
-    }
-}
-
 impl Probe {
     /// The facts the fingerprint covers.
-    pub fn planning_facts(&self) -> PlanningFacts {
+    pub fn facts(&self) -> Facts {
         let mut package_managers: Vec<String> = self.package_managers.keys().cloned().collect();
         package_managers.sort();
         let mut tools: Vec<String> = self.tools.keys().cloned().collect();
         tools.sort();
-        PlanningFacts {
+        Facts {
             os: self.system.os.clone(),
             distro: self.system.distro.id.clone(),
             distro_version: self.system.distro.version.clone(),
@@ -515,7 +453,7 @@ mod tests {
             network: None,
             duration_ms: 42,
         };
-        probe.fingerprint = probe.planning_facts().fingerprint();
+        probe.fingerprint = probe.facts().fingerprint();
         probe
     }
 
@@ -560,11 +498,11 @@ mod tests {
             git.version = Some("2.47.3".to_string());
         }
         changed.network = Some(Vec::new());
-        assert_eq!(changed.planning_facts().fingerprint(), original.fingerprint);
+        assert_eq!(changed.facts().fingerprint(), original.fingerprint);
     }
 
     #[test]
-    fn fingerprint_follows_planning_facts() {
+    fn fingerprint_follows_facts() {
         let original = sample();
         let variants: Vec<fn(&mut Probe)> = vec![
             |probe| probe.system.distro.version = Some("13".to_string()),
@@ -592,7 +530,7 @@ mod tests {
             let mut changed = original.clone();
             change(&mut changed);
             assert_ne!(
-                changed.planning_facts().fingerprint(),
+                changed.facts().fingerprint(),
                 original.fingerprint,
                 "variant {index} should change the fingerprint"
             );
@@ -606,7 +544,7 @@ mod tests {
         assert!(fingerprint.chars().all(|c| c.is_ascii_hexdigit()));
         // The canonical text is part of the plan format: changing it invalidates every plan.
         assert_eq!(
-            sample().planning_facts().canonical(),
+            sample().facts().canonical(),
             "os=linux\ndistro=debian\ndistro_version=12\ndistro_family=debian\narch=x86_64\n\
 libc=glibc\nroot=true\nsudo=false\npackage_managers=apt,dpkg,pip\ntools=git,python3\n\
 pep668=true\npip_install_refused=true"
@@ -697,7 +635,7 @@ pep668=true\npip_install_refused=true"
         let probe = probe(&ProbeOptions::default()).await;
         assert!(!probe.system.distro.id.is_empty());
         assert!(!probe.system.arch.is_empty());
-        assert_eq!(probe.fingerprint, probe.planning_facts().fingerprint());
+        assert_eq!(probe.fingerprint, probe.facts().fingerprint());
         assert!(probe.has("bash") || probe.has("tar"));
     }
 }
