@@ -2,6 +2,7 @@
 //! (archives, images, programs), the encodings (UTF-8 with or without a byte-order mark, UTF-16
 //! with one, anything else lossily with a warning), CRLF folding, and HTML told from Markdown.
 
+use encoding_rs::{Encoding, UTF_8};
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
@@ -150,28 +151,22 @@ fn binary_kind(bytes: &[u8]) -> Option<String> {
 /// Decodes a doc's bytes: UTF-8 (a byte-order mark dropped), UTF-16 with a byte-order mark,
 /// and anything else as UTF-8 with invalid bytes replaced, which a warning reports.
 fn decode_text(bytes: &[u8], source_name: &str, warnings: &mut Vec<String>) -> String {
-    let utf16 = |big_endian: bool, rest: &[u8]| {
-        let units = rest.chunks(2).map(|pair| match pair {
-            [first, second] if big_endian => u16::from_be_bytes([*first, *second]),
-            [first, second] => u16::from_le_bytes([*first, *second]),
-            [odd] => u16::from(*odd),
-            _ => 0xfffd,
-        });
-        char::decode_utf16(units)
-            .map(|unit| unit.unwrap_or(char::REPLACEMENT_CHARACTER))
-            .collect::<String>()
-    };
-    if let Some(rest) = bytes.strip_prefix(&[0xff, 0xfe]) {
+    if let Some((encoding, bom_length)) = Encoding::for_bom(bytes)
+        && encoding != UTF_8
+    {
         warnings.push(format!(
             "`{source_name}` is UTF-16 text; it was converted to UTF-8"
         ));
-        return utf16(false, rest);
-    }
-    if let Some(rest) = bytes.strip_prefix(&[0xfe, 0xff]) {
-        warnings.push(format!(
-            "`{source_name}` is UTF-16 text; it was converted to UTF-8"
-        ));
-        return utf16(true, rest);
+        let rest = &bytes[bom_length..];
+        let (pairs, odd) = rest.split_at(rest.len() & !1);
+        let (text, _) = encoding.decode_without_bom_handling(pairs);
+        let mut text = text.into_owned();
+        // A last odd byte is kept as the code unit it is on its own (encoding_rs would give
+        // U+FFFD); the decoder written before encoding_rs did so, and this keeps its output.
+        if let [odd] = odd {
+            text.push(char::from(*odd));
+        }
+        return text;
     }
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
     match std::str::from_utf8(bytes) {
@@ -267,6 +262,18 @@ mod tests {
         let text = decode_text(b"\xff\xfeh\0i\0", "b.md", &mut warnings);
         assert_eq!(text, "hi");
         assert!(warnings[0].contains("UTF-16"), "{warnings:?}");
+    }
+
+    #[test]
+    fn utf16_keeps_its_edge_cases() {
+        let mut warnings = Vec::new();
+        assert_eq!(decode_text(b"\xfe\xff\0h\0i", "c.md", &mut warnings), "hi");
+        assert_eq!(
+            decode_text(b"\xff\xfe\0\xd8A\0", "c.md", &mut warnings),
+            "\u{fffd}A"
+        );
+        assert_eq!(decode_text(b"\xff\xfeh\0i", "c.md", &mut warnings), "hi");
+        assert_eq!(warnings.len(), 3);
     }
 
     #[test]
