@@ -9,8 +9,8 @@
 //! the parser: HTML already converted to Markdown, the `+++` TOML front matter parsed and cut
 //! off, with `first_line` keeping citations (file:line) true to the original file.
 //!
-//! The pieces: [`fetch`] talks HTTP, [`decode`] turns bytes into text (size cap, binary
-//! refusal, encodings), [`front_matter`] reads the `+++` header. This file holds the types and
+//! The pieces: `fetch` talks HTTP, `decode` turns bytes into text (size cap, binary
+//! refusal, encodings), `front_matter` reads the `+++` header. This file holds the types and
 //! the entry points.
 //!
 //! The order in which a spec is resolved: `-` is stdin; anything with `scheme://` is a URL
