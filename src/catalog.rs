@@ -6,12 +6,16 @@
 //! top-level `.md`, `.markdown`, `.html`, `.htm` or `.txt` file; it is found by its file stem,
 //! its file name, or the `name` in its front matter, ignoring case. A `README` describes the
 //! directory and is not an entry.
+//!
+//! A doc spec that is neither `-`, a URL nor a file is a catalog name: [`load_doc`] is where
+//! the two meet. The catalog builds on `doc` (loading, front matter), never the other way round.
 
 use std::path::{Path, PathBuf};
 
 use include_dir::{Dir, include_dir};
 
-use crate::doc::source::split_front_matter;
+use crate::doc::source::{self, Resolved, split_front_matter};
+use crate::doc::{LoadError, LoadOptions, LoadedDoc, Origin};
 
 /// The environment variable that replaces the embedded catalog by a directory.
 pub const CATALOG_ENV: &str = "AGENT_INSTALL_CATALOG";
@@ -91,6 +95,33 @@ pub struct CatalogError {
     pub directory: PathBuf,
     #[source]
     pub source: std::io::Error,
+}
+
+impl From<CatalogError> for LoadError {
+    fn from(error: CatalogError) -> Self {
+        LoadError::Catalog {
+            directory: error.directory,
+            variable: CATALOG_ENV,
+            source: error.source,
+        }
+    }
+}
+
+/// Loads a doc from `spec` (URL, path, `-`, or catalog name), in the order
+/// [`crate::doc::source`] describes; the catalog in force is read only for a bare name.
+pub async fn load_doc(spec: &str, options: &LoadOptions) -> Result<LoadedDoc, LoadError> {
+    let name = match source::resolve(spec, options).await? {
+        Resolved::Loaded(doc) => return Ok(doc),
+        Resolved::Name(name) => name,
+    };
+    let catalog = Catalog::from_environment()?;
+    if let Some(entry) = catalog.find(name.spec()) {
+        return entry.load(options).await;
+    }
+    Err(name.not_found(
+        catalog.names().into_iter().map(str::to_string).collect(),
+        catalog.suggest(spec),
+    ))
 }
 
 impl Catalog {
@@ -215,8 +246,8 @@ impl Catalog {
     pub async fn search(
         &self,
         words: &[String],
-        options: &crate::doc::LoadOptions,
-    ) -> Result<Vec<Summary>, crate::doc::LoadError> {
+        options: &LoadOptions,
+    ) -> Result<Vec<Summary>, LoadError> {
         let words: Vec<String> = words
             .iter()
             .flat_map(|text| text.split_whitespace())
@@ -287,12 +318,23 @@ impl Catalog {
 }
 
 impl Entry {
+    /// Loads the entry's doc (for `search`, which reads every entry, and for a catalog name).
+    pub async fn load(&self, options: &LoadOptions) -> Result<LoadedDoc, LoadError> {
+        let origin = Origin::Catalog {
+            name: self.name.clone(),
+            path: self.display_path(),
+        };
+        match &self.contents {
+            EntryContents::Embedded(bytes) => {
+                source::load_bytes(bytes, origin, &self.file_name, options)
+            }
+            EntryContents::File(path) => source::load_file(path, origin, options).await,
+        }
+    }
+
     /// The entry's name, summary sentence and routes (the doc is loaded and parsed).
-    pub async fn summarize(
-        &self,
-        options: &crate::doc::LoadOptions,
-    ) -> Result<Summary, crate::doc::LoadError> {
-        let loaded = crate::doc::source::load_entry(self, options).await?;
+    pub async fn summarize(&self, options: &LoadOptions) -> Result<Summary, LoadError> {
+        let loaded = self.load(options).await?;
         let doc = crate::doc::parse(&loaded);
         // An install.md doc says what it is about in its OBJECTIVE line.
         let summary = doc
@@ -375,6 +417,69 @@ fn peek_front_matter_name(path: &Path) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn options() -> LoadOptions {
+        LoadOptions {
+            timeout: std::time::Duration::from_secs(5),
+            connect_timeout: std::time::Duration::from_secs(2),
+            ..LoadOptions::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn catalog_names_resolve_in_the_embedded_catalog() {
+        let catalog = Catalog::embedded();
+        let Some(entry) = catalog.entries().first() else {
+            return;
+        };
+        let doc = load_doc(&entry.name.to_uppercase(), &options())
+            .await
+            .expect("catalog entry loads");
+        assert!(matches!(doc.origin, Origin::Catalog { ref name, .. } if *name == entry.name));
+        assert_eq!(doc.citation_name(), entry.file_name);
+
+        let error = load_doc("no-such-product-anywhere", &options())
+            .await
+            .expect_err("unknown name");
+        let LoadError::NotFound {
+            ref catalog_names, ..
+        } = error
+        else {
+            panic!("unexpected error {error:?}");
+        };
+        assert_eq!(catalog_names.len(), catalog.entries().len());
+        assert!(error.hint().contains(&entry.name), "{}", error.hint());
+    }
+
+    #[tokio::test]
+    async fn every_embedded_entry_loads_with_a_front_matter() {
+        for entry in Catalog::embedded().entries() {
+            let doc = entry
+                .load(&options())
+                .await
+                .unwrap_or_else(|error| panic!("{}: {error}", entry.file_name));
+            let front_matter = doc
+                .front_matter
+                .unwrap_or_else(|| panic!("{} has no front matter", entry.file_name));
+            assert!(
+                front_matter.name.is_some(),
+                "{} has no name",
+                entry.file_name
+            );
+            assert!(
+                !front_matter.verify.is_empty(),
+                "{} has no verify",
+                entry.file_name
+            );
+            assert!(
+                doc.warnings.is_empty(),
+                "{}: {:?}",
+                entry.file_name,
+                doc.warnings
+            );
+            assert!(!doc.text.trim().is_empty(), "{} is empty", entry.file_name);
+        }
+    }
 
     #[test]
     fn entry_names_come_from_doc_files_only() {

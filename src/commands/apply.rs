@@ -545,7 +545,7 @@ async fn current_doc_sha256(
         // Reading stdin now would wait for a doc nobody sends.
         return Err("the plan was made from a doc read on stdin".to_string());
     }
-    match crate::doc::load(source, options).await {
+    match crate::catalog::load_doc(source, options).await {
         Ok(loaded) => Ok(loaded.sha256),
         Err(error) => {
             let catalog_name = source
@@ -554,7 +554,7 @@ async fn current_doc_sha256(
                 .map(|(stem, _)| stem.to_string());
             match catalog_name {
                 Some(name) if !std::path::Path::new(source).exists() => {
-                    crate::doc::load(&name, options)
+                    crate::catalog::load_doc(&name, options)
                         .await
                         .map(|loaded| loaded.sha256)
                         .map_err(|error| error.to_string())

@@ -13,7 +13,7 @@ use crate::doc::{Command, Doc, RiskLevel, Route, Shell, VerificationOrigin, disp
 use crate::{Error, ExitStatus};
 
 pub async fn run(args: DocArgs) -> Result<ExitStatus, Error> {
-    let loaded = crate::doc::load(&args.doc, &args.load.options()).await?;
+    let loaded = crate::catalog::load_doc(&args.doc, &args.load.options()).await?;
     let doc = crate::doc::parse(&loaded);
     let output = if args.json {
         let mut json = serde_json::to_string_pretty(&doc)

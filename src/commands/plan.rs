@@ -23,7 +23,7 @@ use crate::{Error, ExitStatus};
 pub async fn run(args: PlanArgs) -> Result<ExitStatus, Error> {
     let policy = super::settings::load_policy(args.policy.as_deref())?;
     let base = resolve_base(args.base.as_deref())?;
-    let loaded = crate::doc::load(&args.doc, &args.load.options()).await?;
+    let loaded = crate::catalog::load_doc(&args.doc, &args.load.options()).await?;
     let doc = crate::doc::parse(&loaded);
     let facts = Facts::of_machine(&crate::probe::Facts::of_root(&base));
     let target = super::target_probe(&base).await;

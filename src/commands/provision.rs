@@ -579,7 +579,7 @@ async fn load_input(spec: &str, args: &ProvisionArgs) -> Result<Vec<Input>, Erro
             }]),
         };
     }
-    let loaded = crate::doc::load(spec, &args.load.options()).await?;
+    let loaded = crate::catalog::load_doc(spec, &args.load.options()).await?;
     Ok(vec![Input::Doc {
         label: spec.to_string(),
         doc: Box::new(crate::doc::parse(&loaded)),

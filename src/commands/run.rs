@@ -42,7 +42,7 @@ pub async fn run(args: RunArgs, configured: &Configured) -> Result<ExitStatus, E
         sandbox: rehearsal.backend.name().to_string(),
         agent_reason: agent.reason.clone(),
     };
-    let loading = crate::doc::load(&args.doc, &args.load.options()).await;
+    let loading = crate::catalog::load_doc(&args.doc, &args.load.options()).await;
     let loaded = match loading {
         Ok(loaded) => {
             outputs.emit(started);

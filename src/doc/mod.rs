@@ -26,7 +26,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 pub use product::Product;
-pub use source::{FrontMatter, LoadError, LoadOptions, LoadedDoc, Origin, load};
+pub use source::{FrontMatter, LoadError, LoadOptions, LoadedDoc, Origin};
 
 /// A parsed install doc: everything the planner, the agents and `agent-install doc` need.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
