@@ -290,19 +290,10 @@ pub fn derived_checks(executable: &Executable) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::doc::{LoadedDoc, source::Origin};
     use crate::sandbox::{Change, EntryInfo};
 
     fn doc(text: &str) -> Doc {
-        crate::doc::parse(&LoadedDoc {
-            origin: Origin::Stdin,
-            text: text.to_string(),
-            first_line: 1,
-            front_matter: None,
-            converted_from_html: false,
-            sha256: String::new(),
-            warnings: Vec::new(),
-        })
+        crate::doc::parse_text(text)
     }
 
     fn exe(path: &str, package: Option<&str>) -> Executable {

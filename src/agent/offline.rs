@@ -436,18 +436,9 @@ fn first_line(command: &str) -> &str {
 mod tests {
     use super::*;
     use crate::agent::packages::Family;
-    use crate::doc::{LoadedDoc, source::Origin};
 
     fn doc(text: &str) -> Doc {
-        crate::doc::parse(&LoadedDoc {
-            origin: Origin::Stdin,
-            text: text.to_string(),
-            first_line: 1,
-            front_matter: None,
-            converted_from_html: false,
-            sha256: String::new(),
-            warnings: Vec::new(),
-        })
+        crate::doc::parse_text(text)
     }
 
     fn debian_root() -> Facts {

@@ -457,6 +457,20 @@ pub struct Link {
     pub location: Location,
 }
 
+/// Parses Markdown text as if read from stdin: the docs of unit tests in other modules.
+#[cfg(test)]
+pub(crate) fn parse_text(text: &str) -> Doc {
+    parse(&LoadedDoc {
+        origin: source::Origin::Stdin,
+        text: text.to_string(),
+        first_line: 1,
+        front_matter: None,
+        converted_from_html: false,
+        sha256: String::new(),
+        warnings: Vec::new(),
+    })
+}
+
 /// Parses a loaded doc. Parsing never fails: a doc with no commands is a valid (empty) doc;
 /// deciding that nothing can be installed from it is the caller's business.
 pub fn parse(loaded: &LoadedDoc) -> Doc {

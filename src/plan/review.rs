@@ -74,20 +74,11 @@ fn routes_not_chosen(plan: &Plan, doc: &Doc, facts: &Facts) -> Vec<PlanRoute> {
 mod tests {
     use super::*;
     use crate::agent::packages::Family;
-    use crate::doc::{LoadedDoc, source::Origin};
     use crate::plan::{PlanStep, tests::sample};
     use crate::policy::Decision;
 
     fn doc(text: &str) -> Doc {
-        crate::doc::parse(&LoadedDoc {
-            origin: Origin::Stdin,
-            text: text.to_string(),
-            first_line: 1,
-            front_matter: None,
-            converted_from_html: false,
-            sha256: String::new(),
-            warnings: Vec::new(),
-        })
+        crate::doc::parse_text(text)
     }
 
     #[test]
