@@ -4,7 +4,6 @@
 //! temp dir and prove that a refused plan ran nothing.
 
 mod common;
-mod sandbox_support;
 
 use std::path::{Path, PathBuf};
 
@@ -29,7 +28,7 @@ fn a_run_plan_applies_on_a_fresh_minbase_sandbox_and_refuses_when_the_doc_or_mac
         eprintln!("skipped: the overlay sandbox on a rootfs needs root");
         return;
     }
-    let rootfs = sandbox_support::minbase();
+    let rootfs = common::sandbox::minbase();
     let served = tempfile::tempdir().expect("temp dir");
     build_tarball(served.path());
     let server = FileServer::serve(served.path());
@@ -37,7 +36,7 @@ fn a_run_plan_applies_on_a_fresh_minbase_sandbox_and_refuses_when_the_doc_or_mac
     let doc = run_doc("widget-tarball.md", server.port(), work.path());
     let plan_path = work.path().join("plan.json");
     let cache = work.path().join("cache");
-    sandbox_support::cache_with_minbase(&cache);
+    common::sandbox::cache_with_minbase(&cache);
     let cache_env = [("AGENT_INSTALL_CACHE_DIR", cache.to_str().unwrap())];
 
     let run = install(

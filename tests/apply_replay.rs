@@ -2,7 +2,7 @@
 //! `provision` drive it: real commands in the real overlay sandbox (and, confined to a temp
 //! dir, the host backend), the events it emits, `ok` versus `changed`, and where it stops.
 
-mod sandbox_support;
+mod common;
 
 use std::path::Path;
 
@@ -11,7 +11,8 @@ use agent_install::plan::PlanStep;
 use agent_install::policy::{Interaction, Policy, Target};
 use agent_install::replay::{self, ReplayEnding, ReplayOptions};
 use agent_install::sandbox::{self, Backend, Sandbox, SandboxConfig};
-use sandbox_support::*;
+use common::sandbox::*;
+use common::{assert_clean, binary, is_root};
 
 fn step(command: &str) -> PlanStep {
     PlanStep {

@@ -4,7 +4,6 @@
 //! over, and a corrupt entry is skipped with a warning and replaced.
 
 mod common;
-mod sandbox_support;
 
 use std::path::{Path, PathBuf};
 
@@ -49,13 +48,13 @@ struct Fixture {
 
 impl Fixture {
     fn new() -> Fixture {
-        sandbox_support::minbase();
+        common::sandbox::minbase();
         let served = tempfile::tempdir().expect("temp dir");
         build_tarball(served.path());
         let server = FileServer::serve(served.path());
         let work = tempfile::tempdir().expect("temp dir");
         let doc = run_doc("widget-tarball.md", server.port(), work.path());
-        sandbox_support::cache_with_minbase(&work.path().join("cache"));
+        common::sandbox::cache_with_minbase(&work.path().join("cache"));
         Fixture {
             _served: served,
             _server: server,

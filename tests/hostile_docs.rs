@@ -13,7 +13,6 @@
 //! mount or process behind.
 
 mod common;
-mod sandbox_support;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -314,7 +313,7 @@ fn hostile_docs_reach_nothing() {
         eprintln!("skipped: the overlay sandbox and the egress fence need root");
         return;
     }
-    let base = sandbox_support::minbase();
+    let base = common::sandbox::minbase();
     let empty = tempfile::tempdir().expect("temp dir");
     let canary = FileServer::serve(empty.path());
     let served = tempfile::tempdir().expect("temp dir");

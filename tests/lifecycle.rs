@@ -10,7 +10,6 @@
 //! Debian mirror (jq).
 
 mod common;
-mod sandbox_support;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -26,7 +25,7 @@ struct Machine {
 
 impl Machine {
     fn new() -> Machine {
-        let minbase = sandbox_support::minbase();
+        let minbase = common::sandbox::minbase();
         let dir = tempfile::Builder::new()
             .prefix("lifecycle-machine-")
             .tempdir_in("/var/tmp")
@@ -101,7 +100,7 @@ exec chroot "$root" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbi
 
     /// Every path outside caches, logs, package indexes and agent-install's own records.
     fn tree(&self) -> BTreeMap<String, String> {
-        sandbox_support::tree_digest(&self.root, &|path: &str| is_cache(path))
+        common::sandbox::tree_digest(&self.root, &|path: &str| is_cache(path))
     }
 }
 

@@ -3,60 +3,20 @@
 //! errors as `{"type": "error", ...}`), installing the test widget in the overlay sandbox.
 
 mod common;
-mod llm_support;
 
 use std::time::Duration;
 
-use common::{Install, install, is_root};
-use llm_support::{
-    FakeLlm, Step, Widget, Wire, anthropic_call, anthropic_text, assert_clean_requests,
-    assert_doc_delimited, opening_text, widget_command,
+use common::llm::{
+    FakeLlm, SECRET, Step, Widget, Wire, anthropic_call, anthropic_text, assert_clean_requests,
+    assert_doc_delimited, done_step, install_step, opening_text, run_agent,
 };
+use common::skip_unless_root;
 use serde_json::json;
 
 const KEY: &str = "sk-ant-api03-test-key-0123456789abcdefghij";
+/// The flags every run of this file starts with.
+const AGENT: &[&str] = &["--agent", "anthropic", "--no-apply", "--model", MODEL];
 const MODEL: &str = "claude-test-1";
-const SECRET: &str = "ghp_secretvalue0123456789abcdefghijklmnop";
-
-fn done() -> Step {
-    Step::Reply(anthropic_call(
-        "done",
-        json!({"summary": "widget unpacked into /usr/local/bin"}),
-    ))
-}
-
-fn run_widget(widget: &Widget) -> Step {
-    Step::Reply(anthropic_call(
-        "run",
-        json!({"command": widget_command(widget.server.port()), "purpose": "download and unpack"}),
-    ))
-}
-
-fn run(widget: &Widget, fake: &FakeLlm, args: &[&str], status: i32) -> Install {
-    let base_url = fake.base_url();
-    let config = widget.config.display().to_string();
-    let mut all = vec!["--agent", "anthropic", "--no-apply", "--model", MODEL];
-    all.extend_from_slice(args);
-    install(
-        &widget.doc,
-        &all,
-        &[
-            ("ANTHROPIC_API_KEY", KEY),
-            ("ANTHROPIC_BASE_URL", &base_url),
-            ("AGENT_INSTALL_CONFIG", &config),
-            ("GITHUB_TOKEN", SECRET),
-        ],
-        status,
-    )
-}
-
-fn skip_unless_root() -> bool {
-    if !is_root() {
-        eprintln!("skipped: the overlay sandbox needs root");
-        return true;
-    }
-    false
-}
 
 #[test]
 fn happy_path_installs_and_speaks_the_messages_api() {
@@ -68,9 +28,12 @@ fn happy_path_installs_and_speaks_the_messages_api() {
         Wire::Anthropic,
         KEY,
         MODEL,
-        vec![run_widget(&widget), done()],
+        vec![
+            install_step(Wire::Anthropic, &widget),
+            done_step(Wire::Anthropic),
+        ],
     );
-    let run = run(&widget, &fake, &[], 0);
+    let run = run_agent(&widget, &fake, AGENT, &[], 0);
     let context = run.describe();
     assert_eq!(run.outcome(), "verified", "{context}");
     assert_eq!(run.report["agent"]["kind"], "anthropic", "{context}");
@@ -122,11 +85,11 @@ fn overloaded_and_rate_limited_answers_are_retried() {
                 status: 529,
                 retry_after: None,
             },
-            run_widget(&widget),
-            done(),
+            install_step(Wire::Anthropic, &widget),
+            done_step(Wire::Anthropic),
         ],
     );
-    let run = run(&widget, &fake, &[], 0);
+    let run = run_agent(&widget, &fake, AGENT, &[], 0);
     assert_eq!(run.outcome(), "verified", "{}", run.describe());
     assert_eq!(fake.requests().len(), 4);
     assert_clean_requests(&fake, &[KEY, SECRET]);
@@ -140,8 +103,9 @@ fn a_refused_key_exits_8_naming_anthropic_api_key() {
         "sk-ant-other-0000000000000000",
         MODEL,
         vec![],
-    );
-    let run = run(&widget, &fake, &[], 8);
+    )
+    .client_key(KEY);
+    let run = run_agent(&widget, &fake, AGENT, &[], 8);
     let message = run.report["message"].as_str().unwrap_or_default();
     assert!(message.contains("ANTHROPIC_API_KEY"), "{}", run.describe());
     assert_eq!(fake.requests().len(), 1);
@@ -179,11 +143,11 @@ fn missing_fields_get_one_correction() {
                 "run",
                 json!({"purpose": "forgot the command"}),
             )),
-            run_widget(&widget),
-            done(),
+            install_step(Wire::Anthropic, &widget),
+            done_step(Wire::Anthropic),
         ],
     );
-    let run = run(&widget, &fake, &[], 0);
+    let run = run_agent(&widget, &fake, AGENT, &[], 0);
     assert_eq!(run.outcome(), "verified", "{}", run.describe());
     let last = fake.requests()[1].body["messages"]
         .as_array()
@@ -212,12 +176,12 @@ fn an_unknown_tool_then_prose_is_corrected_then_nudged() {
         MODEL,
         vec![
             Step::Reply(anthropic_call("bash", json!({"command": "true"}))),
-            run_widget(&widget),
+            install_step(Wire::Anthropic, &widget),
             Step::Reply(anthropic_text("It is installed, I think.")),
-            done(),
+            done_step(Wire::Anthropic),
         ],
     );
-    let run = run(&widget, &fake, &[], 0);
+    let run = run_agent(&widget, &fake, AGENT, &[], 0);
     assert_eq!(run.outcome(), "verified", "{}", run.describe());
     let requests = fake.requests();
     assert!(requests[1].raw_body.contains("unknown tool `bash`"));
@@ -241,11 +205,11 @@ fn a_dropped_connection_and_a_slow_answer_are_retried() {
                 Duration::from_secs(5),
                 anthropic_call("give_up", json!({"reason": "too late"})),
             ),
-            run_widget(&widget),
-            done(),
+            install_step(Wire::Anthropic, &widget),
+            done_step(Wire::Anthropic),
         ],
     );
-    let run = run(&widget, &fake, &[], 0);
+    let run = run_agent(&widget, &fake, AGENT, &[], 0);
     assert_eq!(run.outcome(), "verified", "{}", run.describe());
     assert_eq!(fake.requests().len(), 4);
 }

@@ -3,41 +3,17 @@
 //! the first line. The LLM is a local Chat Completions server playing a scripted conversation.
 
 mod common;
-mod llm_support;
 
-use common::{Install, install, is_root};
-use llm_support::{FakeLlm, Step, Widget, Wire, assert_clean_requests, openai_call};
+use common::llm::{
+    FakeLlm, SECRET, Step, Widget, Wire, assert_clean_requests, openai_call, run_agent,
+};
+use common::{install, skip_unless_root};
 
 const KEY: &str = "sk-test-hybrid-key-0123456789abcdef";
 const MODEL: &str = "test-model-hybrid";
-const SECRET: &str = "ghp_secretvalue0123456789abcdefghijklmnop";
 
-fn run(widget: &Widget, fake: &FakeLlm, args: &[&str], status: i32) -> Install {
-    let base_url = fake.base_url();
-    let config = widget.config.display().to_string();
-    let mut all = vec!["--no-apply"];
-    all.extend_from_slice(args);
-    install(
-        &widget.doc,
-        &all,
-        &[
-            ("OPENAI_API_KEY", KEY),
-            ("OPENAI_BASE_URL", &base_url),
-            ("AGENT_INSTALL_MODEL", MODEL),
-            ("AGENT_INSTALL_CONFIG", &config),
-            ("GITHUB_TOKEN", SECRET),
-        ],
-        status,
-    )
-}
-
-fn skip_unless_root() -> bool {
-    if !is_root() {
-        eprintln!("skipped: the overlay sandbox needs root");
-        return true;
-    }
-    false
-}
+/// The flags every run of this file starts with.
+const AGENT: &[&str] = &["--no-apply"];
 
 #[test]
 fn the_llm_repairs_what_the_rules_cannot_and_is_asked_only_then() {
@@ -56,7 +32,7 @@ fn the_llm_repairs_what_the_rules_cannot_and_is_asked_only_then() {
         ],
     );
     // `auto` with a configured LLM is hybrid.
-    let run = run(&widget, &fake, &[], 0);
+    let run = run_agent(&widget, &fake, AGENT, &[], 0);
     let context = run.describe();
     assert_eq!(run.outcome(), "verified", "{context}");
     assert_eq!(run.report["agent"]["kind"], "hybrid", "{context}");
@@ -103,7 +79,7 @@ fn the_offline_agent_alone_cannot_install_the_broken_doc() {
     }
     let widget = Widget::serve("llm/broken-tarball.md", MODEL, "");
     let fake = FakeLlm::start(Wire::OpenAi, KEY, MODEL, vec![]);
-    let run = run(&widget, &fake, &["--agent", "offline"], 4);
+    let run = run_agent(&widget, &fake, AGENT, &["--agent", "offline"], 4);
     assert_eq!(run.outcome(), "no_route", "{}", run.describe());
     assert!(
         fake.requests().is_empty(),
@@ -127,7 +103,7 @@ fn when_the_llm_gives_up_the_offline_agent_continues_with_its_next_route() {
         ))],
     );
     // The install script pipes into a shell: "ask" by policy, hence --yes.
-    let run = run(&widget, &fake, &["--agent", "hybrid", "--yes"], 0);
+    let run = run_agent(&widget, &fake, AGENT, &["--agent", "hybrid", "--yes"], 0);
     let context = run.describe();
     assert_eq!(run.outcome(), "verified", "{context}");
     assert_eq!(run.route(), Some("release-binary"), "{context}");
@@ -168,7 +144,7 @@ fn an_llm_that_cannot_be_reached_leaves_the_offline_agent_to_go_on_alone() {
     for (script, status) in cases {
         let widget = Widget::serve("tarball.md", MODEL, "");
         let fake = FakeLlm::start(Wire::OpenAi, KEY, MODEL, script);
-        let run = run(&widget, &fake, &["--agent", "hybrid", "--yes"], 0);
+        let run = run_agent(&widget, &fake, AGENT, &["--agent", "hybrid", "--yes"], 0);
         let context = run.describe();
         assert_eq!(run.outcome(), "verified", "{status}: {context}");
         assert_eq!(run.route(), Some("release-binary"), "{status}: {context}");
@@ -201,12 +177,12 @@ fn a_doc_without_commands_is_handed_to_the_llm_at_once() {
         vec![
             Step::Reply(openai_call(
                 "run",
-                &llm_support::widget_run_arguments(widget.server.port()),
+                &common::llm::widget_run_arguments(widget.server.port()),
             )),
             Step::Reply(openai_call("done", r#"{"summary": "unpacked"}"#)),
         ],
     );
-    let run = run(&widget, &fake, &["--agent", "hybrid"], 0);
+    let run = run_agent(&widget, &fake, AGENT, &["--agent", "hybrid"], 0);
     let context = run.describe();
     assert_eq!(run.outcome(), "verified", "{context}");
     assert_eq!(run.report["agent"]["calls"], 2, "{context}");
@@ -221,7 +197,7 @@ fn auto_is_hybrid_with_an_llm_and_offline_without_and_says_why() {
     let widget = Widget::serve("tarball.md", MODEL, "");
     let fake = FakeLlm::start(Wire::OpenAi, KEY, MODEL, vec![]);
     // A dry run never fails, so the hybrid agent never needs the LLM.
-    let with = run(&widget, &fake, &["--sandbox", "dry-run", "--yes"], 0);
+    let with = run_agent(&widget, &fake, AGENT, &["--sandbox", "dry-run", "--yes"], 0);
     let started = with.events("started");
     assert_eq!(started[0]["agent"], "hybrid", "{}", with.describe());
     assert!(

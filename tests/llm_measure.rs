@@ -15,13 +15,12 @@
 //! mirror and the registries the catalog uses).
 
 mod common;
-mod llm_support;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use common::llm::{FakeLlm, Received, Step, Wire, openai_call, write_config};
 use common::{Output, agent_install, assert_no_leftovers, fixture, repo_root};
-use llm_support::{FakeLlm, Received, Step, Wire, openai_call, write_config};
 use serde_json::{Value, json};
 
 const KEY: &str = "sk-measure-key-0123456789abcdef";
@@ -104,7 +103,7 @@ fn is_handover(request: &Received) -> bool {
 
 /// The oracle: replays `solution` from the first call (pure) or from the handover (hybrid),
 /// or hands a stuck route back to the rules when `rules_suffice`.
-fn oracle(solution: Vec<String>, rules_suffice: bool) -> Box<llm_support::Responder> {
+fn oracle(solution: Vec<String>, rules_suffice: bool) -> Box<common::llm::Responder> {
     let next = Mutex::new(0usize);
     Box::new(move |request: &Received| {
         if is_handover(request) && rules_suffice {

@@ -6,53 +6,17 @@
 //! model, the tool schema, the doc between its markers, and no secret in any body.
 
 mod common;
-mod llm_support;
 
 use std::time::Duration;
 
-use common::{Install, install, is_root};
-use llm_support::{
-    FakeLlm, Step, Widget, Wire, assert_clean_requests, assert_doc_delimited, openai_call,
-    openai_text, opening_text, widget_run_arguments,
+use common::llm::{
+    FakeLlm, SECRET, Step, Widget, Wire, assert_clean_requests, assert_doc_delimited, done_step,
+    install_step, openai_call, openai_text, opening_text, run_agent,
 };
+use common::{Install, install, skip_unless_root};
 
 const KEY: &str = "sk-test-openai-key-0123456789abcdef";
 const MODEL: &str = "test-model-1";
-const SECRET: &str = "ghp_secretvalue0123456789abcdefghijklmnop";
-
-fn done() -> Step {
-    Step::Reply(openai_call(
-        "done",
-        r#"{"summary": "widget unpacked into /usr/local/bin"}"#,
-    ))
-}
-
-fn run_widget(widget: &Widget) -> Step {
-    Step::Reply(openai_call(
-        "run",
-        &widget_run_arguments(widget.server.port()),
-    ))
-}
-
-/// Runs `--agent openai` on the widget doc against `fake`, expecting `status`.
-fn run(widget: &Widget, fake: &FakeLlm, args: &[&str], status: i32) -> Install {
-    let base_url = fake.base_url();
-    let config = widget.config.display().to_string();
-    let mut all = vec!["--agent", "openai", "--no-apply"];
-    all.extend_from_slice(args);
-    install(
-        &widget.doc,
-        &all,
-        &[
-            ("OPENAI_API_KEY", KEY),
-            ("OPENAI_BASE_URL", &base_url),
-            ("AGENT_INSTALL_MODEL", MODEL),
-            ("AGENT_INSTALL_CONFIG", &config),
-            ("GITHUB_TOKEN", SECRET),
-        ],
-        status,
-    )
-}
 
 fn assert_key_never_shown(run: &Install) {
     let everything = format!(
@@ -65,13 +29,8 @@ fn assert_key_never_shown(run: &Install) {
     assert!(!everything.contains(SECRET), "the secret was printed");
 }
 
-fn skip_unless_root() -> bool {
-    if !is_root() {
-        eprintln!("skipped: the overlay sandbox needs root");
-        return true;
-    }
-    false
-}
+/// The flags every run of this file starts with.
+const AGENT: &[&str] = &["--agent", "openai", "--no-apply"];
 
 #[test]
 fn happy_path_installs_with_two_calls_and_sends_the_doc_as_delimited_data() {
@@ -79,8 +38,13 @@ fn happy_path_installs_with_two_calls_and_sends_the_doc_as_delimited_data() {
         return;
     }
     let widget = Widget::serve("tarball.md", MODEL, "");
-    let fake = FakeLlm::start(Wire::OpenAi, KEY, MODEL, vec![run_widget(&widget), done()]);
-    let run = run(&widget, &fake, &[], 0);
+    let fake = FakeLlm::start(
+        Wire::OpenAi,
+        KEY,
+        MODEL,
+        vec![install_step(Wire::OpenAi, &widget), done_step(Wire::OpenAi)],
+    );
+    let run = run_agent(&widget, &fake, AGENT, &[], 0);
     let context = run.describe();
     assert_eq!(run.outcome(), "verified", "{context}");
     assert_eq!(run.report["agent"]["kind"], "openai", "{context}");
@@ -153,11 +117,11 @@ fn a_hostile_command_from_the_model_is_denied_by_the_policy_and_never_runs() {
         MODEL,
         vec![
             Step::Reply(openai_call("run", &exfiltrate)),
-            run_widget(&widget),
-            done(),
+            install_step(Wire::OpenAi, &widget),
+            done_step(Wire::OpenAi),
         ],
     );
-    let run = run(&widget, &fake, &["--yes"], 0);
+    let run = run_agent(&widget, &fake, AGENT, &["--yes"], 0);
     let context = run.describe();
     assert_eq!(run.outcome(), "verified", "{context}");
     let denied = run.commands_with_decision("deny");
@@ -193,11 +157,11 @@ fn long_outputs_are_trimmed_and_old_ones_dropped_when_the_context_fills_up() {
             Step::Reply(openai_call("run", long)),
             Step::Reply(openai_call("run", long)),
             Step::Reply(openai_call("run", long)),
-            run_widget(&widget),
-            done(),
+            install_step(Wire::OpenAi, &widget),
+            done_step(Wire::OpenAi),
         ],
     );
-    let run = run(&widget, &fake, &[], 0);
+    let run = run_agent(&widget, &fake, AGENT, &[], 0);
     assert_eq!(run.outcome(), "verified", "{}", run.describe());
     let requests = fake.requests();
     let tool_contents = |index: usize| -> Vec<String> {
@@ -246,11 +210,11 @@ fn rate_limited_then_succeeds_after_retry_after() {
                 status: 429,
                 retry_after: Some(1),
             },
-            run_widget(&widget),
-            done(),
+            install_step(Wire::OpenAi, &widget),
+            done_step(Wire::OpenAi),
         ],
     );
-    let run = run(&widget, &fake, &[], 0);
+    let run = run_agent(&widget, &fake, AGENT, &[], 0);
     assert_eq!(run.outcome(), "verified", "{}", run.describe());
     assert_eq!(fake.requests().len(), 3);
     // A retried call is one call for the budget and the report.
@@ -277,11 +241,11 @@ fn two_server_errors_then_success() {
                 status: 503,
                 retry_after: None,
             },
-            run_widget(&widget),
-            done(),
+            install_step(Wire::OpenAi, &widget),
+            done_step(Wire::OpenAi),
         ],
     );
-    let run = run(&widget, &fake, &[], 0);
+    let run = run_agent(&widget, &fake, AGENT, &[], 0);
     assert_eq!(run.outcome(), "verified", "{}", run.describe());
     assert_eq!(fake.requests().len(), 4);
     assert_clean_requests(&fake, &[KEY, SECRET]);
@@ -295,7 +259,7 @@ fn server_errors_beyond_the_retries_end_with_exit_8() {
         retry_after: None,
     };
     let fake = FakeLlm::start(Wire::OpenAi, KEY, MODEL, vec![error(), error(), error()]);
-    let run = run(&widget, &fake, &[], 8);
+    let run = run_agent(&widget, &fake, AGENT, &[], 8);
     let message = run.report["message"].as_str().unwrap_or_default();
     assert!(
         message.contains("500") && message.contains("3 attempt"),
@@ -309,8 +273,9 @@ fn server_errors_beyond_the_retries_end_with_exit_8() {
 fn a_refused_key_exits_8_naming_the_variable_without_retrying() {
     let widget = Widget::serve("tarball.md", MODEL, "");
     // The server accepts another key than the one the client sends.
-    let fake = FakeLlm::start(Wire::OpenAi, "sk-the-right-key-000000000000", MODEL, vec![]);
-    let run = run(&widget, &fake, &[], 8);
+    let fake = FakeLlm::start(Wire::OpenAi, "sk-the-right-key-000000000000", MODEL, vec![])
+        .client_key(KEY);
+    let run = run_agent(&widget, &fake, AGENT, &[], 8);
     let message = run.report["message"].as_str().unwrap_or_default();
     assert!(message.contains("OPENAI_API_KEY"), "{}", run.describe());
     assert!(message.contains("401"), "{}", run.describe());
@@ -331,11 +296,11 @@ fn malformed_arguments_get_one_correction() {
         MODEL,
         vec![
             Step::Reply(openai_call("run", "{\"command\": \"curl -fsSLO")),
-            run_widget(&widget),
-            done(),
+            install_step(Wire::OpenAi, &widget),
+            done_step(Wire::OpenAi),
         ],
     );
-    let run = run(&widget, &fake, &[], 0);
+    let run = run_agent(&widget, &fake, AGENT, &[], 0);
     assert_eq!(run.outcome(), "verified", "{}", run.describe());
     let requests = fake.requests();
     assert_eq!(requests.len(), 3);
@@ -368,7 +333,7 @@ fn malformed_twice_fails_cleanly_with_exit_8() {
             Step::Reply(openai_call("run", "not json at all")),
         ],
     );
-    let run = run(&widget, &fake, &[], 8);
+    let run = run_agent(&widget, &fake, AGENT, &[], 8);
     let message = run.report["message"].as_str().unwrap_or_default();
     assert!(message.contains("unusable"), "{}", run.describe());
     assert!(run.steps().is_empty(), "nothing ran");
@@ -387,11 +352,11 @@ fn an_unknown_tool_is_corrected() {
         MODEL,
         vec![
             Step::Reply(openai_call("launch_rocket", r#"{"target": "moon"}"#)),
-            run_widget(&widget),
-            done(),
+            install_step(Wire::OpenAi, &widget),
+            done_step(Wire::OpenAi),
         ],
     );
-    let run = run(&widget, &fake, &[], 0);
+    let run = run_agent(&widget, &fake, AGENT, &[], 0);
     assert_eq!(run.outcome(), "verified", "{}", run.describe());
     let second = fake.requests()[1].raw_body.clone();
     assert!(second.contains("unknown tool `launch_rocket`"), "{second}");
@@ -410,11 +375,11 @@ fn a_reply_in_prose_gets_one_nudge() {
         MODEL,
         vec![
             Step::Reply(openai_text("First, download the tarball with curl.")),
-            run_widget(&widget),
-            done(),
+            install_step(Wire::OpenAi, &widget),
+            done_step(Wire::OpenAi),
         ],
     );
-    let run = run(&widget, &fake, &[], 0);
+    let run = run_agent(&widget, &fake, AGENT, &[], 0);
     assert_eq!(run.outcome(), "verified", "{}", run.describe());
     let second = fake.requests()[1].raw_body.clone();
     assert!(second.contains("exactly one tool call"), "{second}");
@@ -433,7 +398,7 @@ fn prose_twice_fails_cleanly_with_exit_8() {
             Step::Reply(openai_text("Really, use curl.")),
         ],
     );
-    let run = run(&widget, &fake, &[], 8);
+    let run = run_agent(&widget, &fake, AGENT, &[], 8);
     let message = run.report["message"].as_str().unwrap_or_default();
     assert!(message.contains("prose"), "{}", run.describe());
 }
@@ -448,9 +413,13 @@ fn a_connection_dropped_mid_answer_is_retried() {
         Wire::OpenAi,
         KEY,
         MODEL,
-        vec![Step::Drop, run_widget(&widget), done()],
+        vec![
+            Step::Drop,
+            install_step(Wire::OpenAi, &widget),
+            done_step(Wire::OpenAi),
+        ],
     );
-    let run = run(&widget, &fake, &[], 0);
+    let run = run_agent(&widget, &fake, AGENT, &[], 0);
     assert_eq!(run.outcome(), "verified", "{}", run.describe());
     assert_eq!(fake.requests().len(), 3);
 }
@@ -471,11 +440,11 @@ fn a_slow_server_times_out_and_the_call_is_retried() {
                 Duration::from_secs(5),
                 openai_call("give_up", r#"{"reason": "too late"}"#),
             ),
-            run_widget(&widget),
-            done(),
+            install_step(Wire::OpenAi, &widget),
+            done_step(Wire::OpenAi),
         ],
     );
-    let run = run(&widget, &fake, &[], 0);
+    let run = run_agent(&widget, &fake, AGENT, &[], 0);
     assert_eq!(run.outcome(), "verified", "{}", run.describe());
     assert_eq!(fake.requests().len(), 3);
 }
@@ -492,7 +461,7 @@ fn the_time_budget_is_not_held_up_by_a_hung_llm_call() {
             openai_call("done", "{}"),
         )],
     );
-    let run = run(&widget, &fake, &["--timeout", "3s"], 4);
+    let run = run_agent(&widget, &fake, AGENT, &["--timeout", "3s"], 4);
     let message = run.report["message"].as_str().unwrap_or_default();
     assert!(message.contains("--timeout"), "{}", run.describe());
 }
@@ -574,8 +543,13 @@ fn the_call_budget_ends_with_exit_4_naming_the_flag() {
         return;
     }
     let widget = Widget::serve("tarball.md", MODEL, "");
-    let fake = FakeLlm::start(Wire::OpenAi, KEY, MODEL, vec![run_widget(&widget), done()]);
-    let run = run(&widget, &fake, &["--max-llm-calls", "1"], 4);
+    let fake = FakeLlm::start(
+        Wire::OpenAi,
+        KEY,
+        MODEL,
+        vec![install_step(Wire::OpenAi, &widget), done_step(Wire::OpenAi)],
+    );
+    let run = run_agent(&widget, &fake, AGENT, &["--max-llm-calls", "1"], 4);
     let message = run.report["message"].as_str().unwrap_or_default();
     assert!(message.contains("--max-llm-calls"), "{}", run.describe());
     assert_eq!(run.report["agent"]["calls"], 1);
@@ -588,8 +562,13 @@ fn the_token_budget_ends_with_exit_4_naming_the_flag() {
         return;
     }
     let widget = Widget::serve("tarball.md", MODEL, "");
-    let fake = FakeLlm::start(Wire::OpenAi, KEY, MODEL, vec![run_widget(&widget), done()]);
-    let run = run(&widget, &fake, &["--max-tokens", "100"], 4);
+    let fake = FakeLlm::start(
+        Wire::OpenAi,
+        KEY,
+        MODEL,
+        vec![install_step(Wire::OpenAi, &widget), done_step(Wire::OpenAi)],
+    );
+    let run = run_agent(&widget, &fake, AGENT, &["--max-tokens", "100"], 4);
     let message = run.report["message"].as_str().unwrap_or_default();
     assert!(message.contains("--max-tokens"), "{}", run.describe());
     assert_eq!(run.report["agent"]["tokens"], 110);
@@ -604,7 +583,7 @@ fn verbose_logs_never_show_the_key() {
         MODEL,
         vec![],
     );
-    let run = run(&widget, &fake, &["-vvv"], 8);
+    let run = run_agent(&widget, &fake, AGENT, &["-vvv"], 8);
     assert!(
         run.output.stderr.contains("LLM agent settings"),
         "the settings are logged at -vvv: {}",

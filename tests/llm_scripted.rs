@@ -2,15 +2,13 @@
 //! sandbox as any agent's; bad scripts are usage errors with a hint.
 
 mod common;
-mod llm_support;
 
-use common::{agent_install, install, is_root, run_expecting};
-use llm_support::{Widget, widget_command};
+use common::llm::{Widget, widget_command};
+use common::{agent_install, install, run_expecting, skip_unless_root};
 
 #[test]
 fn a_script_installs_the_widget() {
-    if !is_root() {
-        eprintln!("skipped: the overlay sandbox needs root");
+    if skip_unless_root() {
         return;
     }
     let widget = Widget::serve("tarball.md", "unused", "");
@@ -39,8 +37,7 @@ fn a_script_installs_the_widget() {
 
 #[test]
 fn a_script_that_runs_out_gives_up_with_exit_4() {
-    if !is_root() {
-        eprintln!("skipped: the overlay sandbox needs root");
+    if skip_unless_root() {
         return;
     }
     let widget = Widget::serve("tarball.md", "unused", "");

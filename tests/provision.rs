@@ -4,14 +4,13 @@
 //! nothing, and every bad argument with its exit status and hint.
 
 mod common;
-mod provision_support;
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use common::provision::*;
 use common::{fixture, is_root};
-use provision_support::*;
 
 /// Builds a tiny root filesystem tarball: `/bin/sh` (dash), the tools the sandbox and these
 /// plans need, their shared libraries, and `/etc/deleteme` for a step to delete.

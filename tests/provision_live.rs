@@ -5,15 +5,14 @@
 //! rebuild them with no agent, and a failing doc must leave nothing behind.
 
 mod common;
-mod provision_support;
 
 use std::fs;
 use std::path::Path;
 use std::process::Command;
 
 use agent_install::plan::Plan;
+use common::provision::*;
 use common::{fixture, is_root};
-use provision_support::*;
 
 fn ready() -> bool {
     if !is_root() {

@@ -7,7 +7,6 @@
 //! finds the new executable among the run's changes and links it. The plan records the link.
 
 mod common;
-mod sandbox_support;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -66,8 +65,8 @@ fn renamed_binary_from_a_local_apt_repository_is_linked() {
         eprintln!("skipped: the overlay sandbox on a rootfs needs root");
         return;
     }
-    let rootfs = sandbox_support::minbase();
-    let rootfs_status = sandbox_support::file_hash(&rootfs.join("var/lib/dpkg/status"));
+    let rootfs = common::sandbox::minbase();
+    let rootfs_status = common::sandbox::file_hash(&rootfs.join("var/lib/dpkg/status"));
     let work = tempfile::tempdir().expect("temp dir");
     let repo = work.path().join("repo");
     fs::create_dir_all(&repo).expect("mkdir");
@@ -157,7 +156,7 @@ fn renamed_binary_from_a_local_apt_repository_is_linked() {
     assert!(!rootfs.join("etc/apt/sources.list.d/widget.list").exists());
     assert!(!rootfs.join("usr/bin/widgettool").exists());
     assert_eq!(
-        sandbox_support::file_hash(&rootfs.join("var/lib/dpkg/status")),
+        common::sandbox::file_hash(&rootfs.join("var/lib/dpkg/status")),
         rootfs_status,
         "the rootfs's dpkg status changed"
     );

@@ -8,7 +8,6 @@
 //! so the runner spreads them over its threads.
 
 mod common;
-mod sandbox_support;
 
 use std::path::Path;
 use std::process::Command;
@@ -56,7 +55,7 @@ fn live_jq_via_apt_on_minbase() {
         eprintln!("skipped: the overlay sandbox on a rootfs needs root");
         return;
     }
-    let rootfs = sandbox_support::minbase();
+    let rootfs = common::sandbox::minbase();
     let host_before = host_package_status("jq");
     let run = rehearse_catalog_entry("jq");
     let context = run.describe();

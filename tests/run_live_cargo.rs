@@ -9,12 +9,11 @@ mod common;
 
 use std::path::Path;
 
-use common::{install, is_root};
+use common::{install, skip_unless_root};
 
 #[test]
 fn live_choose_via_cargo_on_the_host_overlay() {
-    if !is_root() {
-        eprintln!("skipped: the overlay sandbox needs root");
+    if skip_unless_root() {
         return;
     }
     if which::which("cargo").is_err() {

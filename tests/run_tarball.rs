@@ -7,7 +7,6 @@
 //! the host or the cached rootfs.
 
 mod common;
-mod sandbox_support;
 
 use std::path::Path;
 
@@ -19,7 +18,7 @@ fn tarball_route_wins_after_brew_is_skipped_and_the_script_route_rolls_back() {
         eprintln!("skipped: the overlay sandbox on a rootfs needs root");
         return;
     }
-    let rootfs = sandbox_support::minbase();
+    let rootfs = common::sandbox::minbase();
     let served = tempfile::tempdir().expect("temp dir");
     build_tarball(served.path());
     let server = FileServer::serve(served.path());

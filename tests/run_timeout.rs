@@ -10,7 +10,7 @@ mod common;
 
 use std::fs;
 
-use common::{FileServer, build_tarball, install, is_root, processes_mentioning, run_doc};
+use common::{FileServer, build_tarball, install, processes_mentioning, run_doc, skip_unless_root};
 
 /// Serves the tarball and an `install.sh` that sleeps for `seconds` (a number no other test
 /// uses, so a leftover `sleep` is ours).
@@ -40,8 +40,7 @@ fn timed_out_script_steps(run: &common::Install) -> Vec<&serde_json::Value> {
 
 #[test]
 fn a_hung_route_times_out_and_the_next_route_installs() {
-    if !is_root() {
-        eprintln!("skipped: the overlay sandbox needs root");
+    if skip_unless_root() {
         return;
     }
     let (_served, server) = serve_hanging_script(613);
@@ -84,8 +83,7 @@ fn a_hung_route_times_out_and_the_next_route_installs() {
 
 #[test]
 fn a_hung_only_route_ends_cleanly_with_exit_4() {
-    if !is_root() {
-        eprintln!("skipped: the overlay sandbox needs root");
+    if skip_unless_root() {
         return;
     }
     let (_served, server) = serve_hanging_script(617);

@@ -2,14 +2,15 @@
 //! SIGTERM to agent-install in the middle of a command, and (for what the OS allows) after
 //! SIGKILL, whose leftover directory the next run removes.
 
-mod sandbox_support;
+mod common;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use sandbox_support::*;
+use common::sandbox::*;
+use common::{assert_clean, assert_no_processes, binary, process_alive, processes_with};
 
 const HELPER_ARGUMENT: &str = agent_install::sandbox::helper::HELPER_ARGUMENT;
 

@@ -1,13 +1,14 @@
 //! `agent-install sandbox exec` as scripts call it: exit statuses, `--json`, `--keep`,
 //! `--export-layer`, `--env`, `--sandbox host|dry-run`, and the errors for bad input.
 
-mod sandbox_support;
+mod common;
 
 use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-use sandbox_support::*;
+use common::sandbox::*;
+use common::{assert_clean, binary, is_root};
 
 struct Run {
     status: i32,

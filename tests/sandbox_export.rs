@@ -3,7 +3,7 @@
 //! entries, over two generations (a snapshot in between), with modes, owners, links and
 //! content.
 
-mod sandbox_support;
+mod common;
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -11,7 +11,8 @@ use std::path::Path;
 use std::process::Command;
 
 use agent_install::sandbox::{self, ExecRequest, Stream};
-use sandbox_support::*;
+use common::is_root;
+use common::sandbox::*;
 
 /// Lists every path with type, mode, owner, size (not for directories), link target, and the
 /// content hash of regular files. Run inside the sandbox and in a chroot of the applied copy.

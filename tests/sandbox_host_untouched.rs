@@ -2,7 +2,7 @@
 //! $HOME inside the sandbox leave the host trees byte-for-byte the same, and the delta lists
 //! exactly those changes, deletions included.
 
-mod sandbox_support;
+mod common;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -10,7 +10,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use sandbox_support::*;
+use common::sandbox::*;
+use common::{assert_clean, binary, is_root};
 
 /// Fixture directories on the host, removed again even if the test fails.
 struct Fixtures {

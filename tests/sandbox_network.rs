@@ -2,13 +2,14 @@
 //! host's 127.0.0.1 is unreachable inside, and reachable with the network on. Name resolution
 //! uses the host's resolv.conf and hosts either way.
 
-mod sandbox_support;
+mod common;
 
 use std::io::Write;
 use std::net::TcpListener;
 use std::process::Command;
 
-use sandbox_support::*;
+use common::sandbox::*;
+use common::{assert_clean, binary};
 
 /// A server on 127.0.0.1 that answers every connection with `pong`.
 fn pong_server() -> u16 {

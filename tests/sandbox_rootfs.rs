@@ -2,12 +2,13 @@
 //! then `apt-get update && apt-get install -y jq && jq --version` works in a sandbox on it,
 //! and neither the host nor the rootfs directory changed.
 
-mod sandbox_support;
+mod common;
 
 use std::path::Path;
 use std::process::Command;
 
-use sandbox_support::*;
+use common::sandbox::*;
+use common::{assert_clean, binary, is_root};
 
 #[test]
 fn apt_installs_into_a_sandbox_on_the_minbase_rootfs() {

@@ -3,14 +3,15 @@
 //! kernel refuses user namespaces — a clear exit 7 that names `--sandbox host`. Never a silent
 //! fallback. Run as root, the test creates a throw-away user.
 
-mod sandbox_support;
+mod common;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use sandbox_support::*;
+use common::sandbox::*;
+use common::{assert_clean, binary, is_root};
 
 /// A user created for the test and deleted afterwards.
 struct TestUser {

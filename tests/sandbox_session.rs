@@ -2,14 +2,15 @@
 //! terminal, streamed and bounded output, the filtered environment, per-step rollback, the host
 //! and dry-run backends, and cleanup after a panic. Real commands in the real overlay sandbox.
 
-mod sandbox_support;
+mod common;
 
 use std::path::Path;
 use std::time::Duration;
 
 use agent_install::sandbox::overlay::OverlaySandbox;
 use agent_install::sandbox::{self, Backend, ChangeKind, ExecRequest, Sandbox, Stream};
-use sandbox_support::*;
+use common::sandbox::*;
+use common::{assert_clean, assert_no_processes, process_alive};
 
 fn host_overlay(temp: &Path) -> Box<dyn Sandbox> {
     sandbox::open(config(Path::new("/"), temp)).expect("overlay sandbox starts")

@@ -83,8 +83,7 @@ fn apply_force_yes_checks_a_plan_files_verification_before_any_step_runs() {
 
 #[test]
 fn apply_in_the_sandbox_checks_verification_with_the_sandbox_policy() {
-    if !is_root() {
-        eprintln!("skipped: the overlay sandbox needs root");
+    if common::skip_unless_root() {
         return;
     }
     let empty = tempfile::tempdir().expect("temp dir");
@@ -239,8 +238,7 @@ fn special_files_as_docs_exit_3_and_a_missing_policy_file_exits_2() {
 /// name no list of secret names catches).
 #[test]
 fn commands_get_a_clean_environment_not_the_callers() {
-    if !is_root() {
-        eprintln!("skipped: the overlay sandbox needs root");
+    if common::skip_unless_root() {
         return;
     }
     let temp = tempfile::tempdir().expect("temp dir");

@@ -1,8 +1,15 @@
-//! Shared helpers for the integration tests: run the real binary in a clean environment.
+//! Shared helpers for the integration tests: run the real binary in a clean environment, serve
+//! files on 127.0.0.1, and check that nothing (session directory, mount, process) is left.
 //!
-//! Each test file does `mod common;` and uses what it needs; helpers unused by one file are
-//! expected, hence the `dead_code` allowance.
+//! One support module for every test: the sandbox tests' helpers live in [`sandbox`], the
+//! LLM tests' fake service and widget in [`llm`], the `provision` tests' OCI readers in
+//! [`provision`]. Each test uses what it needs; helpers unused by one test are expected, hence
+//! the `dead_code` allowance.
 #![allow(dead_code)]
+
+pub mod llm;
+pub mod provision;
+pub mod sandbox;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -10,11 +17,17 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The repository root (where `Cargo.toml` and `install-docs/` live).
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The binary under test, as a path (for `std::process::Command` and for the sandbox, which
+/// re-executes it as its helper).
+pub fn binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_agent-install"))
 }
 
 /// A fixture under `tests/fixtures/`.
@@ -405,6 +418,14 @@ pub fn invoke(
 
 /// No session directory left in `temp`, no mount that mentions it, no process that uses it.
 pub fn assert_no_leftovers(temp: &Path) {
+    assert_clean(temp);
+    let processes = processes_mentioning(&temp.to_string_lossy());
+    assert!(processes.is_empty(), "processes left behind: {processes:?}");
+}
+
+/// No session directory left in `temp` and no mount that mentions it (processes are checked by
+/// [`assert_no_leftovers`] or [`assert_no_processes`]).
+pub fn assert_clean(temp: &Path) {
     let left: Vec<String> = std::fs::read_dir(temp)
         .expect("temp dir readable")
         .filter_map(Result::ok)
@@ -418,12 +439,20 @@ pub fn assert_no_leftovers(temp: &Path) {
         .filter(|line| line.contains(marker.as_ref()))
         .collect();
     assert!(leaked.is_empty(), "mounts left behind: {leaked:?}");
-    let processes = processes_mentioning(&marker);
-    assert!(processes.is_empty(), "processes left behind: {processes:?}");
 }
 
 /// Processes whose command line or environment mentions `marker`.
 pub fn processes_mentioning(marker: &str) -> Vec<String> {
+    processes_whose(&["cmdline", "environ"], marker)
+}
+
+/// Processes whose command line mentions `marker`.
+pub fn processes_with(marker: &str) -> Vec<String> {
+    processes_whose(&["cmdline"], marker)
+}
+
+/// Processes one of whose `/proc/PID/` `files` contains `marker`, as `PID: text`.
+fn processes_whose(files: &[&str], marker: &str) -> Vec<String> {
     let mut found = Vec::new();
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return found;
@@ -436,7 +465,7 @@ pub fn processes_mentioning(marker: &str) -> Vec<String> {
         else {
             continue;
         };
-        for file in ["cmdline", "environ"] {
+        for file in files {
             let Ok(bytes) = std::fs::read(entry.path().join(file)) else {
                 continue;
             };
@@ -451,6 +480,42 @@ pub fn processes_mentioning(marker: &str) -> Vec<String> {
         }
     }
     found
+}
+
+/// Whether a process exists and is not a zombie waiting to be reaped.
+pub fn process_alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => stat
+            .rsplit_once(") ")
+            .is_none_or(|(_, rest)| !rest.starts_with('Z')),
+        Err(_) => false,
+    }
+}
+
+/// Waits (a little) until no process carries `marker` on its command line, then asserts it.
+pub fn assert_no_processes(marker: &str) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let found = processes_with(marker);
+        if found.is_empty() {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "processes survived the sandbox: {found:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// For a test that needs the overlay sandbox: true (after saying so) when it must be skipped
+/// because this process is not root.
+pub fn skip_unless_root() -> bool {
+    if !is_root() {
+        eprintln!("skipped: the overlay sandbox needs root");
+        return true;
+    }
+    false
 }
 
 /// Whether this test process runs as root (the overlay sandbox and the minbase rootfs need it).

@@ -7,7 +7,6 @@
 //! provider's error format. Every request is recorded so tests can assert what was sent (the
 //! doc inside its markers, no key or secret anywhere). A raw server rather than a mock library,
 //! for full control: a connection cut mid-body, a slow answer, `Retry-After`.
-#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -17,6 +16,8 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use serde_json::{Value, json};
+
+use super::{Install, install};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Wire {
@@ -76,6 +77,10 @@ pub type Responder = dyn Fn(&Received) -> Step + Send + Sync;
 pub struct FakeLlm {
     port: u16,
     wire: Wire,
+    /// The key [`run_agent`] gives the client: the accepted one unless
+    /// [`FakeLlm::client_key`] said otherwise.
+    key: String,
+    model: String,
     shared: Arc<Shared>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
@@ -128,6 +133,8 @@ impl FakeLlm {
         FakeLlm {
             port,
             wire,
+            key: key.to_string(),
+            model: model.to_string(),
             shared,
             stop,
             thread: Some(thread),
@@ -149,6 +156,13 @@ impl FakeLlm {
     /// Everything the server found wrong with the requests (empty when they were right).
     pub fn problems(&self) -> Vec<String> {
         self.shared.problems.lock().expect("lock").clone()
+    }
+
+    /// Configures the client (in [`run_agent`]) with `key` instead of the one the server
+    /// accepts, to see a refused key.
+    pub fn client_key(mut self, key: &str) -> FakeLlm {
+        self.key = key.to_string();
+        self
     }
 
     /// Steps not played yet.
@@ -418,6 +432,69 @@ fn error_body(wire: Wire, status: u16) -> Value {
         }
         Wire::Anthropic => json!({"type": "error", "error": {"type": kind, "message": message}}),
     }
+}
+
+/// The secret every LLM test puts in the environment (`GITHUB_TOKEN`) to prove that no request
+/// carries it.
+pub const SECRET: &str = "ghp_secretvalue0123456789abcdefghijklmnop";
+
+/// Runs `agent-install run` on the widget's doc with a test file's `agent` flags and then the
+/// test's own `args`, the LLM
+/// configured the way a user does it: the provider's key and base URL in its own variables
+/// (and, for Chat Completions, the model in `AGENT_INSTALL_MODEL`), the test config, and
+/// [`SECRET`] in `GITHUB_TOKEN`. Expects `status`; checks that nothing was left behind.
+pub fn run_agent(
+    widget: &Widget,
+    fake: &FakeLlm,
+    agent: &[&str],
+    args: &[&str],
+    status: i32,
+) -> Install {
+    let base_url = fake.base_url();
+    let config = widget.config.display().to_string();
+    let mut env = match fake.wire {
+        Wire::OpenAi => vec![
+            ("OPENAI_API_KEY", fake.key.as_str()),
+            ("OPENAI_BASE_URL", base_url.as_str()),
+            ("AGENT_INSTALL_MODEL", fake.model.as_str()),
+        ],
+        Wire::Anthropic => vec![
+            ("ANTHROPIC_API_KEY", fake.key.as_str()),
+            ("ANTHROPIC_BASE_URL", base_url.as_str()),
+        ],
+    };
+    env.extend([
+        ("AGENT_INSTALL_CONFIG", config.as_str()),
+        ("GITHUB_TOKEN", SECRET),
+    ]);
+    install(&widget.doc, &[agent, args].concat(), &env, status)
+}
+
+/// The answer that calls `done` after the widget is installed, in `wire`'s format.
+pub fn done_step(wire: Wire) -> Step {
+    Step::Reply(match wire {
+        Wire::OpenAi => openai_call(
+            "done",
+            r#"{"summary": "widget unpacked into /usr/local/bin"}"#,
+        ),
+        Wire::Anthropic => anthropic_call(
+            "done",
+            json!({"summary": "widget unpacked into /usr/local/bin"}),
+        ),
+    })
+}
+
+/// The answer that runs the widget's one install command from `widget`'s server, in `wire`'s
+/// format.
+pub fn install_step(wire: Wire, widget: &Widget) -> Step {
+    let port = widget.server.port();
+    Step::Reply(match wire {
+        Wire::OpenAi => openai_call("run", &widget_run_arguments(port)),
+        Wire::Anthropic => anthropic_call(
+            "run",
+            json!({"command": widget_command(port), "purpose": "download and unpack"}),
+        ),
+    })
 }
 
 /// A Chat Completions answer with one tool call whose arguments are `arguments` verbatim.

@@ -1,8 +1,8 @@
-//! Helpers shared by the sandbox tests (`tests/sandbox*.rs`): a sandbox configuration that uses
-//! the real `agent-install` binary as its helper and a per-test temp dir, the cached Debian
-//! minbase rootfs, tree digests to prove nothing changed, and leftover checks (processes,
-//! mounts, temp dirs).
-#![allow(dead_code)]
+//! Helpers for the tests that drive the sandbox (`sandbox_*`, and the runs that need a rootfs):
+//! a sandbox configuration that uses the real `agent-install` binary as its helper and a
+//! per-test temp dir, the cached Debian minbase rootfs, and tree digests to prove nothing
+//! changed. The leftover checks (processes, mounts, temp dirs) are in the parent module, which
+//! every test shares.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -10,24 +10,11 @@ use std::io::Read;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
 
 use agent_install::sandbox::{Backend, ExecRequest, Observation, Sandbox, SandboxConfig, Stream};
 use sha2::{Digest, Sha256};
 
-/// The binary under test; the library re-executes it as the sandbox helper.
-pub fn binary() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_agent-install"))
-}
-
-pub fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-pub fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
-}
+use super::{binary, repo_root};
 
 /// A temp dir for session directories, owned by one test, so leftovers can be checked.
 pub fn temp_root() -> tempfile::TempDir {
@@ -182,76 +169,4 @@ pub fn file_hash(path: &Path) -> String {
         .iter()
         .map(|byte| format!("{byte:02x}"))
         .collect()
-}
-
-/// Processes whose command line contains `marker`.
-pub fn processes_with(marker: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    for entry in fs::read_dir("/proc")
-        .into_iter()
-        .flatten()
-        .filter_map(Result::ok)
-    {
-        let name = entry.file_name();
-        let Some(pid) = name
-            .to_str()
-            .filter(|pid| pid.bytes().all(|b| b.is_ascii_digit()))
-        else {
-            continue;
-        };
-        if let Ok(cmdline) = fs::read(entry.path().join("cmdline")) {
-            let text = String::from_utf8_lossy(&cmdline).replace('\0', " ");
-            if text.contains(marker) {
-                found.push(format!("{pid}: {text}"));
-            }
-        }
-    }
-    found
-}
-
-/// Whether a process exists and is not a zombie waiting to be reaped.
-pub fn process_alive(pid: u32) -> bool {
-    match fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => stat
-            .rsplit_once(") ")
-            .is_none_or(|(_, rest)| !rest.starts_with('Z')),
-        Err(_) => false,
-    }
-}
-
-/// Waits (a little) until no process carries `marker`, then asserts it.
-pub fn assert_no_processes(marker: &str) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let found = processes_with(marker);
-        if found.is_empty() {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "processes survived the sandbox: {found:?}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// Asserts that no session directory is left in `temp` and no mount mentions it.
-pub fn assert_clean(temp: &Path) {
-    let left: Vec<_> = fs::read_dir(temp)
-        .expect("temp dir readable")
-        .filter_map(Result::ok)
-        .map(|entry| entry.file_name().to_string_lossy().into_owned())
-        .collect();
-    assert!(
-        left.is_empty(),
-        "left behind in {}: {left:?}",
-        temp.display()
-    );
-    let mounts = fs::read_to_string("/proc/mounts").expect("/proc/mounts");
-    let temp_text = temp.to_string_lossy();
-    let leaked: Vec<&str> = mounts
-        .lines()
-        .filter(|line| line.contains(temp_text.as_ref()))
-        .collect();
-    assert!(leaked.is_empty(), "mounts left behind: {leaked:?}");
 }

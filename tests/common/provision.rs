@@ -1,6 +1,5 @@
 //! Helpers for the `provision` tests: run it, open the archive it wrote, and apply the image's
 //! layers the way a container engine does, independently of the code under test.
-#![allow(dead_code)]
 
 use std::fs;
 use std::path::{Path, PathBuf};
