@@ -7,13 +7,9 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::{agent_install, run_expecting};
+use common::{Test, binary};
 
 const ESCAPE: char = '\x1b';
-
-fn binary() -> std::path::PathBuf {
-    assert_cmd::cargo::cargo_bin!("agent-install").to_path_buf()
-}
 
 #[test]
 fn completions_are_generated_for_every_shell_and_bash_loads_them() {
@@ -24,12 +20,11 @@ fn completions_are_generated_for_every_shell_and_bash_loads_them() {
         ("powershell", "Register-ArgumentCompleter"),
         ("elvish", "edit:completion:arg-completer[agent-install]"),
     ] {
-        let output = run_expecting(agent_install().args(["completions", shell]), 0);
-        assert!(
-            output.stdout.contains(marker),
-            "{shell}:\n{}",
-            output.stdout
-        );
+        let output = Test::new()
+            .args(["completions", shell])
+            .stdout_has(marker)
+            .stderr("")
+            .run();
         // Every subcommand is offered, the new ones too.
         for subcommand in ["run", "plan", "search", "config", "completions", "man"] {
             assert!(
@@ -37,12 +32,10 @@ fn completions_are_generated_for_every_shell_and_bash_loads_them() {
                 "{shell} completions lack {subcommand}"
             );
         }
-        assert!(output.stderr.is_empty(), "{shell}: {}", output.stderr);
     }
-    let directory = tempfile::tempdir().expect("temp dir");
-    let script = directory.path().join("agent-install.bash");
-    let output = run_expecting(agent_install().args(["completions", "bash"]), 0);
-    std::fs::write(&script, output.stdout).expect("write the script");
+    let output = Test::new().args(["completions", "bash"]).run();
+    let script = output.path().join("agent-install.bash");
+    std::fs::write(&script, &output.stdout).expect("write the script");
     let loaded = Command::new("bash")
         .arg("-c")
         .arg(format!(
@@ -78,16 +71,18 @@ fn completions_are_generated_for_every_shell_and_bash_loads_them() {
 
 #[test]
 fn an_unknown_shell_is_a_usage_error() {
-    let output = run_expecting(agent_install().args(["completions", "tcsh"]), 2);
-    assert!(output.stderr.contains("bash"), "{}", output.stderr);
+    Test::new()
+        .args(["completions", "tcsh"])
+        .status(2)
+        .stderr_has("bash")
+        .run();
 }
 
 #[test]
 fn the_manual_page_renders() {
-    let output = run_expecting(agent_install().arg("man"), 0);
+    let output = Test::new().arg("man").run();
     assert!(output.stdout.starts_with(".ie") || output.stdout.contains(".TH"));
-    let directory = tempfile::tempdir().expect("temp dir");
-    let page = directory.path().join("agent-install.1");
+    let page = output.path().join("agent-install.1");
     std::fs::write(&page, &output.stdout).expect("write the page");
     // man-db comes from scripts/setup.sh.
     let rendered = Command::new("man")
@@ -176,30 +171,27 @@ fn verbosity_levels_mean_what_they_say() {
     assert!(!info.contains("DEBUG"), "-v is not debug:\n{info}");
     let (_, debug) = piped(&["-vv", "probe", "--json"], &[]);
     assert!(debug.contains("DEBUG"), "-vv shows debug lines:\n{debug}");
-    let output = run_expecting(agent_install().args(["-q", "-v", "probe"]), 2);
-    assert!(
-        output.stderr.contains("cannot be used with"),
-        "{}",
-        output.stderr
-    );
+    Test::new()
+        .args(["-q", "-v", "probe"])
+        .status(2)
+        .stderr_has("cannot be used with")
+        .run();
 }
 
 #[test]
 fn quiet_prints_only_the_final_summary() {
-    let output = run_expecting(
-        agent_install().args(["-q", "run", "jq", "--sandbox", "dry-run", "--no-apply"]),
-        0,
-    );
+    let output = Test::new()
+        .args(["-q", "run", "jq", "--sandbox", "dry-run", "--no-apply"])
+        .run();
     let lines: Vec<&str> = output.stderr.lines().collect();
     assert_eq!(lines.len(), 1, "{}", output.stderr);
     assert!(lines[0].starts_with("planned"), "{}", output.stderr);
-    let loud = run_expecting(
-        agent_install().args(["run", "jq", "--sandbox", "dry-run", "--no-apply"]),
-        0,
-    );
-    assert!(loud.stderr.lines().count() > 3, "{}", loud.stderr);
     // Steps are numbered against their total when it is known (a plan's replay).
-    assert!(loud.stderr.contains("[1] "), "{}", loud.stderr);
+    let loud = Test::new()
+        .args(["run", "jq", "--sandbox", "dry-run", "--no-apply"])
+        .stderr_has("[1] ")
+        .run();
+    assert!(loud.stderr.lines().count() > 3, "{}", loud.stderr);
 }
 
 /// Runs the binary on a pseudo-terminal (python3's pty module) and returns what the terminal
@@ -268,7 +260,7 @@ fn a_terminal_gets_colour_unless_told_otherwise_and_quiet_stays_quiet() {
 
 #[test]
 fn search_lists_and_filters_the_catalog() {
-    let all = run_expecting(agent_install().arg("search"), 0);
+    let all = Test::new().arg("search").run();
     for name in ["jq", "ripgrep", "fd", "shellcheck", "httpie"] {
         assert!(
             all.stdout.lines().any(|line| line.starts_with(name)),
@@ -277,7 +269,7 @@ fn search_lists_and_filters_the_catalog() {
         );
     }
     // Routes are shown and searchable: only entries offering pip match `pip`.
-    let pip = run_expecting(agent_install().args(["search", "--json", "pip"]), 0);
+    let pip = Test::new().args(["search", "--json", "pip"]).run();
     let found: serde_json::Value = serde_json::from_str(&pip.stdout).expect("JSON");
     let found = found.as_array().expect("an array");
     assert!(!found.is_empty());
@@ -291,41 +283,32 @@ fn search_lists_and_filters_the_catalog() {
         pip.stdout
     );
     // Summaries are searched, and every word must match.
-    let json = run_expecting(agent_install().args(["search", "--json", "JSON"]), 0);
+    let json = Test::new().args(["search", "--json", "JSON"]).run();
     let found: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
     assert_eq!(found[0]["name"], "jq", "{}", json.stdout);
     assert!(found[0]["summary"].as_str().is_some_and(|s| !s.is_empty()));
-    let none = run_expecting(agent_install().args(["search", "JSON", "zzzz"]), 0);
-    assert!(none.stdout.is_empty(), "{}", none.stdout);
-    assert!(
-        none.stderr.contains("no catalog entry matches `JSON zzzz`"),
-        "{}",
-        none.stderr
-    );
+    Test::new()
+        .args(["search", "JSON", "zzzz"])
+        .stdout("")
+        .stderr_has("no catalog entry matches `JSON zzzz`")
+        .run();
 }
 
 #[test]
 fn search_reads_a_catalog_directory() {
     let catalog = common::fixture("load/catalog");
-    let output = run_expecting(
-        agent_install()
-            .args(["search", "--json"])
-            .env("AGENT_INSTALL_CATALOG", &catalog),
-        0,
-    );
+    let output = Test::new()
+        .args(["search", "--json"])
+        .env("AGENT_INSTALL_CATALOG", &catalog)
+        .run();
     let found: serde_json::Value = serde_json::from_str(&output.stdout).expect("JSON");
     assert_eq!(found[0]["name"], "widget", "{}", output.stdout);
-    let output = run_expecting(
-        agent_install()
-            .arg("search")
-            .env("AGENT_INSTALL_CATALOG", "/nonexistent/catalog"),
-        3,
-    );
-    assert!(
-        output.stderr.contains("/nonexistent/catalog"),
-        "{}",
-        output.stderr
-    );
+    Test::new()
+        .arg("search")
+        .env("AGENT_INSTALL_CATALOG", "/nonexistent/catalog")
+        .status(3)
+        .stderr_has("/nonexistent/catalog")
+        .run();
 }
 
 #[test]
@@ -335,12 +318,11 @@ fn a_near_name_gets_did_you_mean_and_the_error_is_printed_once() {
         ("ripgrp", "ripgrep"),
         ("shelcheck", "shellcheck"),
     ] {
-        let output = run_expecting(agent_install().args([typed, "--no-apply"]), 3);
-        assert!(
-            output.stderr.contains(&format!("did you mean `{meant}`?")),
-            "{typed}: {}",
-            output.stderr
-        );
+        let output = Test::new()
+            .args([typed, "--no-apply"])
+            .status(3)
+            .stderr_has(&format!("did you mean `{meant}`?"))
+            .run();
         let mentions = output.stderr.matches(&format!("`{typed}`")).count();
         assert_eq!(mentions, 1, "the error is printed once:\n{}", output.stderr);
         assert_eq!(
@@ -351,26 +333,24 @@ fn a_near_name_gets_did_you_mean_and_the_error_is_printed_once() {
         );
     }
     // Far from every name: the hint lists the catalog instead.
-    let output = run_expecting(agent_install().args(["doc", "nosuchthing"]), 3);
-    assert!(!output.stderr.contains("did you mean"), "{}", output.stderr);
-    assert!(output.stderr.contains("jq"), "{}", output.stderr);
-    assert!(
-        output.stderr.contains("agent-install search"),
-        "{}",
-        output.stderr
-    );
+    Test::new()
+        .args(["doc", "nosuchthing"])
+        .status(3)
+        .stderr_lacks("did you mean")
+        .stderr_has("jq")
+        .stderr_has("agent-install search")
+        .run();
     // `--json` still records the failure as its last event.
-    let output = run_expecting(agent_install().args(["jqq", "--no-apply", "--json"]), 3);
-    assert!(
-        output.stdout.contains("\"type\":\"finished\""),
-        "{}",
-        output.stdout
-    );
+    Test::new()
+        .args(["jqq", "--no-apply", "--json"])
+        .status(3)
+        .stdout_has("\"type\":\"finished\"")
+        .run();
 }
 
 #[test]
 fn help_lists_every_environment_variable_and_the_new_commands() {
-    let output = run_expecting(agent_install().arg("--help"), 0);
+    let output = Test::new().arg("--help").run();
     for (name, _) in agent_install::config::ENVIRONMENT {
         assert!(output.stdout.contains(name), "--help lacks {name}");
     }
@@ -386,8 +366,10 @@ fn help_lists_every_environment_variable_and_the_new_commands() {
         assert!(readme.contains(name), "the README lacks {name}");
     }
     // Help slips of the past.
-    let run = run_expecting(agent_install().args(["run", "--help"]), 0);
-    assert!(!run.stdout.contains("provision"), "{}", run.stdout);
+    Test::new()
+        .args(["run", "--help"])
+        .stdout_lacks("provision")
+        .run();
 }
 
 #[test]
@@ -414,33 +396,18 @@ fn steps_of_a_plan_are_numbered_against_their_total() {
     });
     let plan_path = directory.path().join("plan.json");
     std::fs::write(&plan_path, plan.to_string()).expect("write the plan");
-    let output = run_expecting(
-        agent_install().arg("apply").arg(&plan_path).args([
-            "--sandbox",
-            "host",
-            "--yes",
-            "--force",
-        ]),
-        0,
-    );
-    for line in ["[1/2] echo one", "[2/2] echo two"] {
-        assert!(
-            output.stderr.contains(line),
-            "{line:?} missing:\n{}",
-            output.stderr
-        );
-    }
+    let apply = || {
+        Test::new()
+            .arg("apply")
+            .arg(&plan_path)
+            .args(["--sandbox", "host", "--yes", "--force"])
+    };
+    apply()
+        .stderr_has("[1/2] echo one")
+        .stderr_has("[2/2] echo two")
+        .run();
     // --json carries the total as well.
-    let output = run_expecting(
-        agent_install().arg("apply").arg(&plan_path).args([
-            "--sandbox",
-            "host",
-            "--yes",
-            "--force",
-            "--json",
-        ]),
-        0,
-    );
+    let output = apply().arg("--json").run();
     let started: Vec<serde_json::Value> = output
         .stdout
         .lines()
@@ -463,14 +430,12 @@ fn config_shows_each_setting_and_where_it_came_from() {
         "[defaults]\nagent = \"offline\"\nbase = \"debian-bookworm\"\npolicy = \"policy.toml\"\n",
     )
     .expect("write the config");
-    let output = run_expecting(
-        agent_install()
-            .args(["config", "--json"])
-            .env("AGENT_INSTALL_CONFIG", &config)
-            .env("AGENT_INSTALL_CACHE", "/old/cache")
-            .env("AGENT_INSTALL_STATE_DIR", "/state"),
-        0,
-    );
+    let output = Test::new()
+        .args(["config", "--json"])
+        .env("AGENT_INSTALL_CONFIG", &config)
+        .env("AGENT_INSTALL_CACHE", "/old/cache")
+        .env("AGENT_INSTALL_STATE_DIR", "/state")
+        .run();
     let settings: serde_json::Value = serde_json::from_str(&output.stdout).expect("JSON");
     assert_eq!(settings["cache_dir"]["value"], "/old/cache");
     assert_eq!(settings["cache_dir"]["origin"]["kind"], "alias");
@@ -482,13 +447,11 @@ fn config_shows_each_setting_and_where_it_came_from() {
         settings["default_policy"]["value"],
         directory.path().join("policy.toml").display().to_string()
     );
-    let table = run_expecting(
-        agent_install()
-            .arg("config")
-            .env("AGENT_INSTALL_CONFIG", &config)
-            .env("AGENT_INSTALL_CACHE_DIR", "/new/cache"),
-        0,
-    );
+    let table = Test::new()
+        .arg("config")
+        .env("AGENT_INSTALL_CONFIG", &config)
+        .env("AGENT_INSTALL_CACHE_DIR", "/new/cache")
+        .run();
     assert!(
         table
             .stdout
@@ -501,13 +464,12 @@ fn config_shows_each_setting_and_where_it_came_from() {
     );
     // A config file that does not parse is a usage error naming it.
     std::fs::write(&config, "[defaults]\nagnet = \"offline\"\n").expect("write");
-    let output = run_expecting(
-        agent_install()
-            .arg("config")
-            .env("AGENT_INSTALL_CONFIG", &config),
-        2,
-    );
-    assert!(output.stderr.contains("agnet"), "{}", output.stderr);
+    Test::new()
+        .arg("config")
+        .env("AGENT_INSTALL_CONFIG", &config)
+        .status(2)
+        .stderr_has("agnet")
+        .run();
 }
 
 #[test]
@@ -521,51 +483,40 @@ fn the_config_files_defaults_apply_when_the_flags_are_not_given() {
     )
     .expect("write the policy");
     std::fs::write(&config, "[defaults]\npolicy = \"policy.toml\"\n").expect("write");
-    let output = run_expecting(
-        agent_install()
-            .args(["plan", "jq"])
-            .env("AGENT_INSTALL_CONFIG", &config),
-        2,
-    );
-    assert!(output.stderr.contains("policy.toml"), "{}", output.stderr);
+    Test::new()
+        .args(["plan", "jq"])
+        .env("AGENT_INSTALL_CONFIG", &config)
+        .status(2)
+        .stderr_has("policy.toml")
+        .run();
     // A flag beats the default.
     let good = directory.path().join("good.toml");
     std::fs::write(&good, "[host]\npackage-install = \"allow\"\n").expect("write");
-    let output = run_expecting(
-        agent_install()
-            .args(["plan", "jq", "--policy"])
-            .arg(&good)
-            .env("AGENT_INSTALL_CONFIG", &config),
-        0,
-    );
-    assert!(output.stdout.contains("apt"), "{}", output.stdout);
+    Test::new()
+        .args(["plan", "jq", "--policy"])
+        .arg(&good)
+        .env("AGENT_INSTALL_CONFIG", &config)
+        .stdout_has("apt")
+        .run();
     // The default base: a base that does not exist is the sandbox's error (7).
     std::fs::write(&config, "[defaults]\nbase = \"/nonexistent/rootfs\"\n").expect("write");
-    let output = run_expecting(
-        agent_install()
-            .args(["plan", "jq"])
-            .env("AGENT_INSTALL_CONFIG", &config),
-        7,
-    );
-    assert!(
-        output.stderr.contains("/nonexistent/rootfs"),
-        "{}",
-        output.stderr
-    );
+    Test::new()
+        .args(["plan", "jq"])
+        .env("AGENT_INSTALL_CONFIG", &config)
+        .status(7)
+        .stderr_has("/nonexistent/rootfs")
+        .run();
     // The default agent must be one.
     std::fs::write(&config, "[defaults]\nagent = \"wizard\"\n").expect("write");
-    let output = run_expecting(
-        agent_install()
-            .args(["run", "jq", "--sandbox", "dry-run"])
-            .env("AGENT_INSTALL_CONFIG", &config),
-        2,
-    );
-    assert!(output.stderr.contains("wizard"), "{}", output.stderr);
+    Test::new()
+        .args(["run", "jq", "--sandbox", "dry-run"])
+        .env("AGENT_INSTALL_CONFIG", &config)
+        .status(2)
+        .stderr_has("wizard")
+        .run();
     // ... unless --agent is given.
-    run_expecting(
-        agent_install()
-            .args(["run", "jq", "--sandbox", "dry-run", "--agent", "offline"])
-            .env("AGENT_INSTALL_CONFIG", &config),
-        0,
-    );
+    Test::new()
+        .args(["run", "jq", "--sandbox", "dry-run", "--agent", "offline"])
+        .env("AGENT_INSTALL_CONFIG", &config)
+        .run();
 }

@@ -3,11 +3,11 @@
 
 mod common;
 
-use common::{agent_install, run_expecting};
+use common::Test;
 
 #[test]
 fn commands_are_listed_in_the_order_a_user_meets_them() {
-    let help = run_expecting(agent_install().arg("--help"), 0).stdout;
+    let help = Test::new().arg("--help").run().output.stdout;
     let position = |name: &str| {
         help.find(&format!("\n  {name} "))
             .unwrap_or_else(|| panic!("`{name}` is not listed:\n{help}"))
@@ -35,7 +35,7 @@ fn commands_are_listed_in_the_order_a_user_meets_them() {
 
 #[test]
 fn apply_help_names_the_host_as_its_default_target() {
-    let help = run_expecting(agent_install().args(["apply", "--help"]), 0).stdout;
+    let help = Test::new().args(["apply", "--help"]).run().output.stdout;
     // The option's own entry (the description above it mentions `--sandbox` too), with the
     // line wrapping undone.
     let sandbox = help
@@ -50,7 +50,10 @@ fn apply_help_names_the_host_as_its_default_target() {
         "apply's --sandbox help must say it defaults to this machine:\n{help}"
     );
     // `run` rehearses in the overlay by default; its help says so.
-    let run_help = run_expecting(agent_install().args(["run", "--help"]), 0)
+    let run_help = Test::new()
+        .args(["run", "--help"])
+        .run()
+        .output
         .stdout
         .split_whitespace()
         .collect::<Vec<_>>()

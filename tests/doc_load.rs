@@ -13,32 +13,31 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::Duration;
 
-use common::{Output, agent_install, fixture, run_expecting};
+use common::test::Ran;
+use common::{Test, fixture};
 use wiremock::matchers::path;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const DOC_LOAD_FAILED: i32 = 3;
 
 /// `agent-install doc <spec> [extra...]`, with no catalog override leaking in.
-fn doc_command(spec: &str, extra: &[&str]) -> assert_cmd::Command {
-    let mut command = agent_install();
-    command
+fn doc_command(spec: &str, extra: &[&str]) -> Test {
+    Test::new()
         .env_remove("AGENT_INSTALL_CATALOG")
         .arg("doc")
         .arg(spec)
-        .args(extra);
-    command
+        .args(extra)
 }
 
 /// Runs a spec that must load and be shown; returns the output.
-fn expect_loaded(command: &mut assert_cmd::Command) -> Output {
-    run_expecting(command, 0)
+fn expect_loaded(test: Test) -> Ran {
+    test.run()
 }
 
 /// Runs a spec that must fail to load: exit 3, the message parts in the `error:` line, and
-/// the hint part in the `hint:` line.
-fn expect_load_failure(command: &mut assert_cmd::Command, message_parts: &[&str], hint_part: &str) {
-    let output = run_expecting(command, DOC_LOAD_FAILED);
+/// the hint part in the `hint:` line, nothing on stdout.
+fn expect_load_failure(test: Test, message_parts: &[&str], hint_part: &str) {
+    let output = test.status(DOC_LOAD_FAILED).stdout("").run();
     let error_line = output
         .stderr
         .lines()
@@ -60,11 +59,6 @@ fn expect_load_failure(command: &mut assert_cmd::Command, message_parts: &[&str]
         hint_line.contains(hint_part),
         "`{hint_part}` missing from the hint line:\n{}",
         output.stderr
-    );
-    assert!(
-        output.stdout.is_empty(),
-        "stdout not empty:\n{}",
-        output.stdout
     );
 }
 
@@ -117,13 +111,13 @@ async fn a_markdown_url_is_fetched_and_shown() {
     let server = MockServer::start().await;
     mount(&server, "/INSTALL.md", markdown(TOOL_DOC)).await;
     let url = format!("{}/INSTALL.md", server.uri());
-    let output = expect_loaded(&mut doc_command(&url, &[]));
+    let output = expect_loaded(doc_command(&url, &[]));
     assert!(
         output.stdout.contains("apt-get install -y http-tool"),
         "{}",
         output.stdout
     );
-    let output = expect_loaded(&mut doc_command(&url, &["--json"]));
+    let output = expect_loaded(doc_command(&url, &["--json"]));
     let json: serde_json::Value = serde_json::from_str(&output.stdout)
         .unwrap_or_else(|error| panic!("not JSON ({error}):\n{}", output.stdout));
     assert!(
@@ -142,7 +136,7 @@ async fn an_html_page_is_converted_without_scripts_styles_or_navigation() {
         ResponseTemplate::new(200).set_body_raw(page, "text/html; charset=utf-8"),
     )
     .await;
-    let output = expect_loaded(&mut doc_command(&format!("{}/install", server.uri()), &[]));
+    let output = expect_loaded(doc_command(&format!("{}/install", server.uri()), &[]));
     assert!(
         output.stdout.contains("apt-get install -y gadget"),
         "{}",
@@ -177,7 +171,7 @@ async fn a_redirect_chain_is_followed() {
         .await;
     }
     mount(&server, "/docs/INSTALL.md", markdown(TOOL_DOC)).await;
-    let output = expect_loaded(&mut doc_command(&format!("{}/old", server.uri()), &[]));
+    let output = expect_loaded(doc_command(&format!("{}/old", server.uri()), &[]));
     assert!(output.stdout.contains("http-tool"), "{}", output.stdout);
 }
 
@@ -194,7 +188,7 @@ async fn a_redirect_loop_is_refused() {
     }
     let url = format!("{}/ping", server.uri());
     expect_load_failure(
-        &mut doc_command(&url, &[]),
+        doc_command(&url, &[]),
         &[&url, "redirects in a loop"],
         "final address",
     );
@@ -207,13 +201,13 @@ async fn not_found_and_server_errors_name_the_status() {
     mount(&server, "/broken.md", ResponseTemplate::new(500)).await;
     let missing = format!("{}/missing.md", server.uri());
     expect_load_failure(
-        &mut doc_command(&missing, &[]),
+        doc_command(&missing, &[]),
         &[&format!("`{missing}` returned 404 Not Found")],
         "check the URL, or pass a local file",
     );
     let broken = format!("{}/broken.md", server.uri());
     expect_load_failure(
-        &mut doc_command(&broken, &[]),
+        doc_command(&broken, &[]),
         &[&format!("`{broken}` returned 500 Internal Server Error")],
         "retry later",
     );
@@ -230,7 +224,7 @@ async fn a_slow_server_times_out() {
     .await;
     let url = format!("{}/slow.md", server.uri());
     expect_load_failure(
-        &mut doc_command(&url, &["--fetch-timeout", "1"]),
+        doc_command(&url, &["--fetch-timeout", "1"]),
         &[&url, "timed out after 1 s"],
         "--fetch-timeout",
     );
@@ -244,7 +238,7 @@ fn a_connection_that_is_never_answered_times_out() {
     });
     let url = format!("http://{address}/hangs.md");
     expect_load_failure(
-        &mut doc_command(&url, &["--fetch-timeout", "1"]),
+        doc_command(&url, &["--fetch-timeout", "1"]),
         &[&url, "timed out"],
         "--fetch-timeout",
     );
@@ -256,7 +250,7 @@ async fn an_oversized_body_is_refused_by_its_length() {
     mount(&server, "/huge.md", markdown(&"x".repeat(64 * 1024))).await;
     let url = format!("{}/huge.md", server.uri());
     expect_load_failure(
-        &mut doc_command(&url, &["--max-doc-size", "1024"]),
+        doc_command(&url, &["--max-doc-size", "1024"]),
         &[
             &url,
             "larger than the 1.0 KiB (1024 bytes) limit",
@@ -285,7 +279,7 @@ fn an_endless_body_is_cut_off_at_the_cap() {
     });
     let url = format!("http://{address}/endless.md");
     expect_load_failure(
-        &mut doc_command(&url, &["--max-doc-size", "10000", "--fetch-timeout", "20"]),
+        doc_command(&url, &["--max-doc-size", "10000", "--fetch-timeout", "20"]),
         &[&url, "more than 9.8 KiB (10000 bytes) arrived"],
         "--max-doc-size",
     );
@@ -311,13 +305,13 @@ async fn binary_content_is_refused() {
     .await;
     let archive = format!("{}/tool.tar.gz", server.uri());
     expect_load_failure(
-        &mut doc_command(&archive, &[]),
+        doc_command(&archive, &[]),
         &[&archive, "gzip data, not a text doc"],
         "not an archive",
     );
     let image = format!("{}/logo", server.uri());
     expect_load_failure(
-        &mut doc_command(&image, &[]),
+        doc_command(&image, &[]),
         &[&image, "served as `image/png`"],
         "not an archive",
     );
@@ -333,10 +327,7 @@ async fn non_utf8_text_loads_with_a_warning() {
         ResponseTemplate::new(200).set_body_raw(latin1, "text/plain"),
     )
     .await;
-    let output = expect_loaded(&mut doc_command(
-        &format!("{}/latin1.md", server.uri()),
-        &[],
-    ));
+    let output = expect_loaded(doc_command(&format!("{}/latin1.md", server.uri()), &[]));
     assert!(
         output.stdout.contains("apt-get install -y cafe-tool"),
         "{}",
@@ -353,7 +344,7 @@ async fn non_utf8_text_loads_with_a_warning() {
 fn an_unreachable_port_is_a_connect_error() {
     let url = format!("http://127.0.0.1:{}/doc.md", closed_port());
     expect_load_failure(
-        &mut doc_command(&url, &[]),
+        doc_command(&url, &[]),
         &[&format!("could not connect to `{url}`"), "refused"],
         "server is up",
     );
@@ -362,7 +353,7 @@ fn an_unreachable_port_is_a_connect_error() {
 #[test]
 fn unsupported_schemes_are_refused() {
     expect_load_failure(
-        &mut doc_command("ftp://127.0.0.1/doc.md", &[]),
+        doc_command("ftp://127.0.0.1/doc.md", &[]),
         &["`ftp://127.0.0.1/doc.md`", "unsupported scheme `ftp://`"],
         "http(s) URL",
     );
@@ -371,7 +362,7 @@ fn unsupported_schemes_are_refused() {
 #[test]
 fn a_local_html_file_loads() {
     let page = fixture("load/page.html");
-    let output = expect_loaded(&mut doc_command(page.to_str().expect("UTF-8 path"), &[]));
+    let output = expect_loaded(doc_command(page.to_str().expect("UTF-8 path"), &[]));
     assert!(
         output.stdout.contains("apt-get install -y gadget"),
         "{}",
@@ -387,19 +378,19 @@ fn a_local_html_file_loads() {
 #[test]
 fn local_file_failures_are_clear() {
     expect_load_failure(
-        &mut doc_command("./no/such/INSTALL.md", &[]),
+        doc_command("./no/such/INSTALL.md", &[]),
         &["`./no/such/INSTALL.md` does not exist"],
         "check the path",
     );
     let bad = fixture("load/bad-front-matter.md");
     expect_load_failure(
-        &mut doc_command(bad.to_str().expect("UTF-8 path"), &[]),
+        doc_command(bad.to_str().expect("UTF-8 path"), &[]),
         &["bad front matter", "bad-front-matter.md", "at line 3"],
         "+++",
     );
     let large = fixture("load/page.html");
     expect_load_failure(
-        &mut doc_command(
+        doc_command(
             large.to_str().expect("UTF-8 path"),
             &["--max-doc-size", "100"],
         ),
@@ -408,7 +399,7 @@ fn local_file_failures_are_clear() {
     );
     let directory = fixture("load");
     expect_load_failure(
-        &mut doc_command(directory.to_str().expect("UTF-8 path"), &[]),
+        doc_command(directory.to_str().expect("UTF-8 path"), &[]),
         &["is a directory"],
         "README.md",
     );
@@ -416,7 +407,7 @@ fn local_file_failures_are_clear() {
 
 #[test]
 fn stdin_is_read_with_a_dash() {
-    let output = expect_loaded(doc_command("-", &[]).write_stdin(TOOL_DOC));
+    let output = expect_loaded(doc_command("-", &[]).stdin(TOOL_DOC));
     assert!(
         output.stdout.contains("apt-get install -y http-tool"),
         "{}",
@@ -427,12 +418,12 @@ fn stdin_is_read_with_a_dash() {
 #[test]
 fn stdin_failures_are_clear() {
     expect_load_failure(
-        doc_command("-", &["--max-doc-size", "10"]).write_stdin(TOOL_DOC),
+        doc_command("-", &["--max-doc-size", "10"]).stdin(TOOL_DOC),
         &["`stdin` is larger than the 10 bytes limit"],
         "--max-doc-size",
     );
     expect_load_failure(
-        doc_command("-", &[]).write_stdin(b"\x7fELF\x02\x01\x01\x00".to_vec()),
+        doc_command("-", &[]).stdin(b"\x7fELF\x02\x01\x01\x00".to_vec()),
         &["`stdin` is an ELF executable"],
         "not an archive",
     );
@@ -468,14 +459,14 @@ fn unknown_names_and_unreadable_catalogs_are_clear() {
 
 #[test]
 fn catalog_names_resolve_in_the_embedded_catalog() {
-    let output = expect_loaded(&mut doc_command("jq", &[]));
+    let output = expect_loaded(doc_command("jq", &[]));
     assert!(output.stdout.contains("jq"), "{}", output.stdout);
 }
 
 #[test]
 fn unknown_names_list_the_embedded_catalog() {
     expect_load_failure(
-        &mut doc_command("no-such-product", &[]),
+        doc_command("no-such-product", &[]),
         &["`no-such-product` is not a URL"],
         "jq",
     );
@@ -556,7 +547,7 @@ fn a_certificate_outside_the_system_store_is_a_tls_error() {
     };
     let url = format!("https://127.0.0.1:{}/INSTALL.md", server.port);
     expect_load_failure(
-        &mut doc_command(&url, &[]),
+        doc_command(&url, &[]),
         &[&format!("TLS failed for `{url}`"), "certificate"],
         "ca-certificates",
     );

@@ -10,6 +10,11 @@
 pub mod llm;
 pub mod provision;
 pub mod sandbox;
+pub mod test;
+
+// Used by the CLI-level tests only; the others compile this module too.
+#[allow(unused_imports)]
+pub use test::Test;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
