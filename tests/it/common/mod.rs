@@ -1,5 +1,5 @@
 //! Shared helpers for the integration tests: run the real binary in a clean environment, serve
-//! files on 127.0.0.1, and check that nothing (session directory, mount, process) is left.
+//! files on 127.0.0.1 ([`server`]), and check that nothing (session directory, mount, process) is left.
 //!
 //! One support module for every test: the sandbox tests' helpers live in [`sandbox`], the
 //! LLM tests' fake service and widget in [`llm`], the `provision` tests' OCI readers in
@@ -10,16 +10,13 @@
 pub mod llm;
 pub mod provision;
 pub mod sandbox;
+pub mod server;
 pub mod test;
 
+pub use server::FileServer;
 pub use test::Test;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
-use std::path::{Component, Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// The repository root (where `Cargo.toml` and `install-docs/` live).
@@ -93,167 +90,6 @@ impl From<std::process::Output> for Output {
 /// Replaces a temporary path in text with a fixed marker, for snapshots.
 pub fn redact_path(text: &str, path: &Path) -> String {
     text.replace(&path.display().to_string(), "[TEMP]")
-}
-
-/// A static file server on 127.0.0.1 for the products a test builds (tarballs, an apt
-/// repository, a Python package index). One thread accepts, one thread per connection answers
-/// `GET` and `HEAD` with HTTP/1.0 and closes; a directory is served as its `index.html`. Every
-/// request line is recorded, so a test can also prove that nothing was sent to it. The server
-/// stops when dropped. The sandbox shares the host's network namespace, so commands in it
-/// reach the server at the same address.
-pub struct FileServer {
-    port: u16,
-    requests: Arc<Mutex<Vec<String>>>,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl FileServer {
-    pub fn serve(root: &Path) -> FileServer {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-        let port = listener.local_addr().expect("local address").port();
-        let requests = Arc::new(Mutex::new(Vec::new()));
-        let stop = Arc::new(AtomicBool::new(false));
-        let root = root.to_path_buf();
-        let thread = {
-            let requests = Arc::clone(&requests);
-            let stop = Arc::clone(&stop);
-            std::thread::spawn(move || {
-                for stream in listener.incoming() {
-                    if stop.load(Ordering::SeqCst) {
-                        break;
-                    }
-                    let Ok(stream) = stream else { continue };
-                    let root = root.clone();
-                    let requests = Arc::clone(&requests);
-                    std::thread::spawn(move || answer(stream, &root, &requests));
-                }
-            })
-        };
-        FileServer {
-            port,
-            requests,
-            stop,
-            thread: Some(thread),
-        }
-    }
-
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-
-    /// `http://127.0.0.1:PORT/` followed by `path`.
-    pub fn url(&self, path: &str) -> String {
-        format!(
-            "http://127.0.0.1:{}/{}",
-            self.port,
-            path.trim_start_matches('/')
-        )
-    }
-
-    /// The request lines received so far (`GET /simple/x/ HTTP/1.1`).
-    pub fn requests(&self) -> Vec<String> {
-        self.requests.lock().expect("requests lock").clone()
-    }
-}
-
-impl Drop for FileServer {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        // Wake the accepting thread so it sees the flag.
-        let _ = TcpStream::connect(("127.0.0.1", self.port));
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-fn answer(mut stream: TcpStream, root: &Path, requests: &Mutex<Vec<String>>) {
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-    let _ = stream.set_write_timeout(Some(Duration::from_secs(30)));
-    let mut reader = BufReader::new(match stream.try_clone() {
-        Ok(clone) => clone,
-        Err(_) => return,
-    });
-    let mut request_line = String::new();
-    if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
-        return;
-    }
-    let request_line = request_line.trim_end().to_string();
-    let mut content_length = 0usize;
-    loop {
-        let mut header = String::new();
-        if reader.read_line(&mut header).unwrap_or(0) == 0 || header.trim().is_empty() {
-            break;
-        }
-        if let Some((name, value)) = header.split_once(':')
-            && name.eq_ignore_ascii_case("content-length")
-        {
-            content_length = value.trim().parse().unwrap_or(0).min(1 << 20);
-        }
-    }
-    // Drain a request body (a POST) so the client is not reset before it reads the answer.
-    let mut body = vec![0u8; content_length];
-    let _ = reader.read_exact(&mut body);
-    requests
-        .lock()
-        .expect("requests lock")
-        .push(request_line.clone());
-
-    let mut parts = request_line.split_whitespace();
-    let method = parts.next().unwrap_or_default();
-    let target = parts.next().unwrap_or("/");
-    let path = target.split(['?', '#']).next().unwrap_or("/");
-    let file = resolve(root, path);
-    let (status, content_type, content) = match (method, file) {
-        ("GET" | "HEAD", Some(file)) => match std::fs::read(&file) {
-            Ok(content) => ("200 OK", content_type_of(&file), content),
-            Err(_) => ("404 Not Found", "text/plain", b"not found\n".to_vec()),
-        },
-        ("GET" | "HEAD", None) => ("404 Not Found", "text/plain", b"not found\n".to_vec()),
-        _ => (
-            "405 Method Not Allowed",
-            "text/plain",
-            b"method not allowed\n".to_vec(),
-        ),
-    };
-    let head = format!(
-        "HTTP/1.0 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        content.len()
-    );
-    let _ = stream.write_all(head.as_bytes());
-    if method != "HEAD" {
-        let _ = stream.write_all(&content);
-    }
-    let _ = stream.flush();
-    let _ = stream.shutdown(Shutdown::Both);
-}
-
-/// The file a URL path names under `root` (a directory's `index.html`); `None` outside it.
-fn resolve(root: &Path, path: &str) -> Option<PathBuf> {
-    // apt asks for `/./Packages` in a flat repository: `.` is fine, `..` is not.
-    let mut file = root.to_path_buf();
-    for component in Path::new(path.trim_start_matches('/')).components() {
-        match component {
-            Component::Normal(name) => file.push(name),
-            Component::CurDir => {}
-            _ => return None,
-        }
-    }
-    let file = if file.is_dir() {
-        file.join("index.html")
-    } else {
-        file
-    };
-    file.is_file().then_some(file)
-}
-
-fn content_type_of(file: &Path) -> &'static str {
-    match file.extension().and_then(|extension| extension.to_str()) {
-        Some("html") => "text/html",
-        Some("md" | "txt" | "sh") => "text/plain",
-        _ => "application/octet-stream",
-    }
 }
 
 /// Writes the test product `widget-1.0.0-linux.tar.gz` into `directory`: one executable shell
