@@ -374,9 +374,8 @@ fn help_lists_every_environment_variable_and_the_new_commands() {
 #[test]
 fn steps_of_a_plan_are_numbered_against_their_total() {
     use sha2::Digest;
-    let directory = tempfile::tempdir().expect("temp dir");
-    let doc = directory.path().join("doc.md");
-    std::fs::write(&doc, "# Two echoes\n").expect("write the doc");
+    let test = Test::new().doc("# Two echoes\n");
+    let doc = test.doc_path();
     let sha256: String = sha2::Sha256::digest(std::fs::read(&doc).unwrap())
         .iter()
         .map(|byte| format!("{byte:02x}"))
@@ -393,20 +392,20 @@ fn steps_of_a_plan_are_numbered_against_their_total() {
         "verification": ["true"],
         "verified": true
     });
-    let plan_path = directory.path().join("plan.json");
-    std::fs::write(&plan_path, plan.to_string()).expect("write the plan");
-    let apply = || {
-        Test::new()
-            .arg("apply")
+    let test = test.file("plan.json", plan.to_string());
+    let plan_path = test.path().join("plan.json");
+    let apply = |test: Test| {
+        test.arg("apply")
             .arg(&plan_path)
             .args(["--sandbox", "host", "--yes", "--force"])
     };
-    apply()
+    // The first run keeps the directory with the doc and the plan until the end of the test.
+    let _first = apply(test)
         .stderr_has("[1/2] echo one")
         .stderr_has("[2/2] echo two")
         .run();
     // --json carries the total as well.
-    let output = apply().arg("--json").run();
+    let output = apply(Test::new()).arg("--json").run();
     let started: Vec<serde_json::Value> = output
         .stdout
         .lines()

@@ -567,14 +567,13 @@ fn an_existing_file_wins_over_a_catalog_name_and_a_directory_does_not() {
         output.stdout
     );
 
-    std::fs::write(
-        here.path().join("widget-tool"),
-        "# Local widget\n\n```sh\napt-get install -y local-widget\n```\n",
-    )
-    .expect("write");
+    // The test's own directory is the working directory: the file is found there.
     let output = expect_loaded(
         doc_command("widget-tool", &[])
-            .current_dir(here.path())
+            .file(
+                "widget-tool",
+                "# Local widget\n\n```sh\napt-get install -y local-widget\n```\n",
+            )
             .env("AGENT_INSTALL_CATALOG", &catalog),
     );
     assert!(output.stdout.contains("local-widget"), "{}", output.stdout);

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::common::{agent_install, repo_root, run_expecting};
+use crate::common::{Test, repo_root};
 
 fn catalog() -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(repo_root().join("install-docs"))
@@ -22,32 +22,29 @@ fn catalog() -> Vec<String> {
 /// `plan NAME -o DIR/NAME.json` for the minimal Debian rootfs.
 fn plan_file(name: &str, directory: &Path) -> PathBuf {
     let path = directory.join(format!("{name}.json"));
-    run_expecting(
-        agent_install()
-            .args([
-                "plan",
-                name,
-                "--base",
-                "debian-bookworm",
-                "--format",
-                "json",
-                "-o",
-            ])
-            .arg(&path),
-        0,
-    );
+    Test::new()
+        .args([
+            "plan",
+            name,
+            "--base",
+            "debian-bookworm",
+            "--format",
+            "json",
+            "-o",
+        ])
+        .arg(&path)
+        .run();
     path
 }
 
 fn export(plan: &Path, format: &str) -> String {
-    run_expecting(
-        agent_install()
-            .arg("export")
-            .arg(plan)
-            .args(["--format", format]),
-        0,
-    )
-    .stdout
+    Test::new()
+        .arg("export")
+        .arg(plan)
+        .args(["--format", format])
+        .run()
+        .output
+        .stdout
 }
 
 #[test]
@@ -56,14 +53,12 @@ fn shell_exports_pass_shellcheck() {
     for name in catalog() {
         let plan = plan_file(&name, temp.path());
         let script = temp.path().join(format!("{name}.sh"));
-        run_expecting(
-            agent_install()
-                .arg("export")
-                .arg(&plan)
-                .args(["--format", "sh", "-o"])
-                .arg(&script),
-            0,
-        );
+        Test::new()
+            .arg("export")
+            .arg(&plan)
+            .args(["--format", "sh", "-o"])
+            .arg(&script)
+            .run();
         let text = std::fs::read_to_string(&script).unwrap();
         assert!(text.starts_with("#!/bin/sh\n") || text.starts_with("#!/bin/bash\n"));
         assert!(text.contains("\nset -eu\n"), "{text}");
@@ -149,14 +144,12 @@ fn ansible_exports_pass_the_syntax_check() {
     for name in catalog() {
         let plan = plan_file(&name, temp.path());
         let playbook = temp.path().join(format!("{name}.yml"));
-        run_expecting(
-            agent_install()
-                .arg("export")
-                .arg(&plan)
-                .args(["--format", "ansible", "-o"])
-                .arg(&playbook),
-            0,
-        );
+        Test::new()
+            .arg("export")
+            .arg(&plan)
+            .args(["--format", "ansible", "-o"])
+            .arg(&playbook)
+            .run();
         let output = Command::new("ansible-playbook")
             .args(["--syntax-check", "-i", "localhost,"])
             .arg(&playbook)
@@ -177,19 +170,14 @@ fn ansible_exports_pass_the_syntax_check() {
 fn the_ansible_export_uses_modules_where_they_fit() {
     let temp = tempfile::tempdir().unwrap();
     let jq_plan = plan_file("jq", temp.path());
-    let output = run_expecting(
-        agent_install()
-            .arg("export")
-            .arg(&jq_plan)
-            .args(["--format", "ansible"]),
-        0,
-    );
-    assert!(
-        output.stderr.contains("is a dry-run plan"),
-        "exporting an unexecuted plan says so: {}",
-        output.stderr
-    );
-    let jq = output.stdout;
+    let output = Test::new()
+        .arg("export")
+        .arg(&jq_plan)
+        .args(["--format", "ansible"])
+        // Exporting an unexecuted plan says so.
+        .stderr_has("is a dry-run plan")
+        .run();
+    let jq = &output.stdout;
     assert!(jq.contains("ansible.builtin.apt:"), "{jq}");
     assert!(jq.contains("update_cache: true"), "{jq}");
     assert!(!jq.contains("ansible.builtin.shell"), "{jq}");
@@ -211,13 +199,12 @@ fn the_ansible_export_uses_modules_where_they_fit() {
 fn bad_plan_files_are_usage_errors_with_hints() {
     let temp = tempfile::tempdir().unwrap();
     let missing = temp.path().join("missing.json");
-    let output = run_expecting(
-        agent_install()
-            .arg("export")
-            .arg(&missing)
-            .args(["--format", "sh"]),
-        2,
-    );
+    let output = Test::new()
+        .arg("export")
+        .arg(&missing)
+        .args(["--format", "sh"])
+        .status(2)
+        .run();
     assert!(
         output.stderr.contains("could not read the plan"),
         "{}",
@@ -227,13 +214,12 @@ fn bad_plan_files_are_usage_errors_with_hints() {
 
     let not_a_plan = temp.path().join("not-a-plan.json");
     std::fs::write(&not_a_plan, "{\"schema_version\": 1, \"steps\": []}").unwrap();
-    let output = run_expecting(
-        agent_install()
-            .arg("export")
-            .arg(&not_a_plan)
-            .args(["--format", "dockerfile"]),
-        2,
-    );
+    let output = Test::new()
+        .arg("export")
+        .arg(&not_a_plan)
+        .args(["--format", "dockerfile"])
+        .status(2)
+        .run();
     assert!(
         output.stderr.contains("is not a valid plan"),
         "{}",
@@ -246,23 +232,21 @@ fn bad_plan_files_are_usage_errors_with_hints() {
     value["schema_version"] = 9.into();
     let future = temp.path().join("future.json");
     std::fs::write(&future, value.to_string()).unwrap();
-    let output = run_expecting(
-        agent_install()
-            .arg("export")
-            .arg(&future)
-            .args(["--format", "ansible"]),
-        2,
-    );
+    let output = Test::new()
+        .arg("export")
+        .arg(&future)
+        .args(["--format", "ansible"])
+        .status(2)
+        .run();
     assert!(output.stderr.contains("version 9"), "{}", output.stderr);
     assert!(output.stdout.is_empty());
 
-    let output = run_expecting(
-        agent_install()
-            .arg("export")
-            .arg(&plan)
-            .args(["--format", "makefile"]),
-        2,
-    );
+    let output = Test::new()
+        .arg("export")
+        .arg(&plan)
+        .args(["--format", "makefile"])
+        .status(2)
+        .run();
     assert!(
         output.stderr.contains("sh, dockerfile, ansible"),
         "{}",

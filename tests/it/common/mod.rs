@@ -1,11 +1,10 @@
-//! Shared helpers for the integration tests: run the real binary in a clean environment, serve
-//! files on 127.0.0.1 ([`server`]), and check that nothing (session directory, mount, process) is left.
+//! Shared helpers for the integration tests: run the real binary in a clean environment (and
+//! fluently, [`test`]), serve files on 127.0.0.1 ([`server`]), and check that nothing (session
+//! directory, mount, process) is left.
 //!
 //! One support module for every test: the sandbox tests' helpers live in [`sandbox`], the
 //! LLM tests' fake service and widget in [`llm`], the `provision` tests' OCI readers in
-//! [`provision`]. Each test uses what it needs; helpers unused by one test are expected, hence
-//! the `dead_code` allowance.
-#![allow(dead_code)]
+//! [`provision`].
 
 pub mod llm;
 pub mod provision;
@@ -85,11 +84,6 @@ impl From<std::process::Output> for Output {
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
         }
     }
-}
-
-/// Replaces a temporary path in text with a fixed marker, for snapshots.
-pub fn redact_path(text: &str, path: &Path) -> String {
-    text.replace(&path.display().to_string(), "[TEMP]")
 }
 
 /// Writes the test product `widget-1.0.0-linux.tar.gz` into `directory`: one executable shell
