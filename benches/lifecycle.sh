@@ -2,7 +2,7 @@
 # benches/lifecycle.sh [BINARY] [PRODUCT...]: for each product of the catalog (default: jq from
 # apt, httpie from PyPI via pipx, prettier from the npm registry), on a throwaway copy of the
 # Debian minbase rootfs treated as the machine (chrooted in a private mount namespace, as
-# tests/lifecycle.rs does): apply, then uninstall. Prints the paths that differ from the
+# tests/it/lifecycle.rs does): apply, then uninstall. Prints the paths that differ from the
 # pre-install tree (outside caches) and the time of `agent-install uninstall NAME --yes`
 # against the package managers' own removal of the same packages (`pipx uninstall`, `npm
 # uninstall -g`, then `apt-get purge` of the apt packages the install added, as the record

@@ -629,7 +629,7 @@ pep668=true\npip_install_refused=true"
     }
 
     /// The real probe on this machine; the machine-specific expectations live in
-    /// `tests/probe.rs`.
+    /// `tests/it/probe.rs`.
     #[tokio::test]
     async fn probes_this_machine() {
         let probe = probe(&ProbeOptions::default()).await;
