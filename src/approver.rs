@@ -93,7 +93,7 @@ pub mod scripted {
     /// keeps the questions.
     pub struct Scripted {
         answers: Mutex<Vec<bool>>,
-        pub asked: Mutex<Vec<String>>,
+        asked: Mutex<Vec<String>>,
     }
 
     impl Scripted {

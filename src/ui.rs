@@ -17,7 +17,7 @@ use bytesize::ByteSize;
 use console::Style;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::event::{Event, Outcome, Stream};
+use crate::event::{Ending, Event, Outcome, Stream};
 use crate::report::{Report, ReportBuilder};
 
 /// When stderr gets colours (`--color`).
@@ -213,6 +213,19 @@ impl Outputs {
             report: ReportBuilder::default(),
             redact: Box::new(str::to_string),
         }
+    }
+
+    /// Ends a run that asked no agent: emits its `Finished` event ([`Ending::finished`]) and
+    /// gives back the exit status.
+    pub fn end(
+        &mut self,
+        ending: Ending,
+        route: Option<String>,
+        started: Instant,
+    ) -> crate::ExitStatus {
+        let status = ending.status;
+        self.emit(ending.finished(route, started));
+        status
     }
 
     pub fn emit(&mut self, event: Event) {

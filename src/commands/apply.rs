@@ -75,11 +75,8 @@ pub async fn run(args: ApplyArgs) -> Result<ExitStatus, Error> {
         agent_reason: "apply replays a plan; no agent is asked".to_string(),
     });
     let route = plan.route.as_ref().map(|route| route.name.clone());
-    let finish = |outputs: &mut Outputs, ending: Ending| {
-        let status = ending.status;
-        outputs.emit(ending.finished(route.clone(), started));
-        status
-    };
+    let finish =
+        |outputs: &mut Outputs, ending: Ending| outputs.end(ending, route.clone(), started);
 
     // An apply here first settles what a killed run left (see `recover`).
     if on_host {
@@ -263,11 +260,9 @@ pub async fn run(args: ApplyArgs) -> Result<ExitStatus, Error> {
             }),
             Err(crate::sandbox::SandboxError::Interrupted) => {
                 watcher.abort();
-                let status = emit_sandbox_failure(
+                let status = finish(
                     &mut outputs,
-                    &crate::sandbox::SandboxError::Interrupted,
-                    route.clone(),
-                    started,
+                    Ending::sandbox(&crate::sandbox::SandboxError::Interrupted),
                 );
                 write_report_to(args.report.as_deref(), outputs)?;
                 return Ok(status);
@@ -312,7 +307,7 @@ pub async fn run(args: ApplyArgs) -> Result<ExitStatus, Error> {
         }
         Err(error) => {
             watcher.abort();
-            let status = emit_sandbox_failure(&mut outputs, &error, route.clone(), started);
+            let status = finish(&mut outputs, Ending::sandbox(&error));
             write_report_to(args.report.as_deref(), outputs)?;
             return Ok(status);
         }
@@ -423,7 +418,7 @@ pub async fn run(args: ApplyArgs) -> Result<ExitStatus, Error> {
                 ),
             }
         }
-        Err(error) => emit_sandbox_failure(&mut outputs, &error, route.clone(), started),
+        Err(error) => finish(&mut outputs, Ending::sandbox(&error)),
     };
     write_report_to(args.report.as_deref(), outputs)?;
     Ok(status)
@@ -518,19 +513,6 @@ fn emit_delta(
             .collect(),
         highlights: crate::record::summary::describe(delta, packages),
     });
-}
-
-/// Ends the run on a sandbox failure (or an interrupt) with the session's wording and hint.
-fn emit_sandbox_failure(
-    outputs: &mut Outputs,
-    error: &crate::sandbox::SandboxError,
-    route: Option<String>,
-    started: Instant,
-) -> ExitStatus {
-    let ending = Ending::sandbox(error);
-    let status = ending.status;
-    outputs.emit(ending.finished(route, started));
-    status
 }
 
 /// The SHA-256 of the doc at the plan's source now. A catalog doc is recorded by its path in

@@ -340,7 +340,7 @@ fn replay_plan(
     });
     let finish = |outputs: &mut Outputs, outcome: Outcome, message: String| {
         let route = plan.route.as_ref().map(|route| route.name.clone());
-        outputs.emit(Ending::new(outcome, message.clone()).finished(route, started));
+        outputs.end(Ending::new(outcome, message.clone()), route, started);
         Failure {
             status: outcome.exit_status(),
             message: format!("{path}: {message}"),

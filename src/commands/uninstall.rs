@@ -73,11 +73,8 @@ pub async fn run(name: Option<String>, args: RemovalArgs) -> Result<ExitStatus, 
         });
     }
     let steps = removal.plan_steps();
-    let finish = |outputs: &mut Outputs, ending: Ending| {
-        let status = ending.status;
-        outputs.emit(ending.finished(record.route.clone(), started));
-        status
-    };
+    let finish =
+        |outputs: &mut Outputs, ending: Ending| outputs.end(ending, record.route.clone(), started);
     let interrupted = Arc::new(AtomicBool::new(false));
     let watcher = spawn_signal_watcher(Arc::clone(&interrupted))?;
 
